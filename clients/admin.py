@@ -1,0 +1,188 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from clients.models import Client, DiseasePhase, Phase
+from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
+from sessions.models import TreatmentSession
+
+
+class DiseasePhaseInline(NoDeleteAdminMixin, admin.TabularInline):
+    model = DiseasePhase
+    fields = ["phase", "started_on", "ended_on", "notes"]
+    extra = 0
+    ordering = ["-started_on"]
+
+
+class TreatmentSessionInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = TreatmentSession
+    fields = ["started_at", "therapist", "status", "pain_before", "pain_after", "fatigue_before", "fatigue_after"]
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ["-started_at"]
+    classes = ["collapse"]
+    verbose_name_plural = "treatment sessions (newest first)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("therapist")
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Active"), ("yes", "Archived"), ("all", "All")]
+
+    def choices(self, changelist):
+        # Active clients are the default view; "All" is an explicit choice.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "no") == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "no"
+        if value == "no":
+            return queryset.active()
+        if value == "yes":
+            return queryset.archived()
+        return queryset
+
+
+class CurrentPhaseFilter(admin.SimpleListFilter):
+    title = "current phase"
+    parameter_name = "current_phase"
+
+    def lookups(self, request, model_admin):
+        return [*Phase.choices, ("none", "None recorded")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(current_phase__isnull=True)
+        if value in Phase.values:
+            return queryset.filter(current_phase=value)
+        return queryset
+
+
+@admin.register(Client)
+class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
+    list_display = [
+        "full_name",
+        "ms_type",
+        "current_phase_display",
+        "last_session_display",
+        "session_count",
+        "therapist_names",
+        "archived",
+    ]
+    list_display_links = ["full_name"]
+    list_filter = [ArchivedFilter, CurrentPhaseFilter, "ms_type", "heat_sensitive", "cold_sensitive", "therapists"]
+    search_fields = ["last_name", "first_name", "preferred_name", "email"]
+    autocomplete_fields = ["therapists", "user"]
+    inlines = [DiseasePhaseInline, TreatmentSessionInline]
+    actions = ["archive_clients", "unarchive_clients"]
+    readonly_fields = ["archived_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["first_name", "last_name", "preferred_name", "date_of_birth"]}),
+        ("Contact", {"fields": ["email", "phone", "address"]}),
+        (
+            "Emergency contact",
+            {"fields": ["emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone"]},
+        ),
+        (
+            "Physician and neurologist",
+            {"fields": ["physician_name", "physician_phone", "neurologist_name", "neurologist_phone"]},
+        ),
+        (
+            "Health profile",
+            {
+                "fields": [
+                    "ms_type",
+                    "diagnosis_year",
+                    "edss",
+                    "heat_sensitive",
+                    "cold_sensitive",
+                    "conditions_needing_clearance",
+                    "physician_clearance_on",
+                    "reduced_sensation_regions",
+                    "pressure_sore_regions",
+                    "goals",
+                ]
+            },
+        ),
+        ("Care", {"fields": ["therapists", "user"]}),
+        ("Record", {"fields": ["archived_at", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        sessions = TreatmentSession.objects.filter(client=OuterRef("pk")).order_by().values("client")
+        # Correlated subqueries run only for the rows on the page, not the whole table.
+        return (
+            super()
+            .get_queryset(request)
+            .with_current_phase()
+            .annotate(
+                last_session_at=Subquery(sessions.annotate(last=Max("started_at")).values("last")),
+                sessions_total=Coalesce(Subquery(sessions.annotate(n=Count("pk")).values("n")), 0),
+            )
+            .prefetch_related("therapists")
+        )
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, obj: Client) -> str:
+        return f"{obj.last_name}, {obj.first_name}"
+
+    @admin.display(description="current phase", ordering="current_phase")
+    def current_phase_display(self, obj: Client) -> str:
+        return Phase(obj.current_phase).label if obj.current_phase else "—"
+
+    @admin.display(description="last session", ordering="last_session_at")
+    def last_session_display(self, obj: Client):
+        return obj.last_session_at
+
+    @admin.display(description="sessions", ordering="sessions_total")
+    def session_count(self, obj: Client) -> int:
+        return obj.sessions_total
+
+    @admin.display(description="therapists")
+    def therapist_names(self, obj: Client) -> str:
+        return ", ".join(t.get_full_name() or t.username for t in obj.therapists.all())
+
+    @admin.display(description="archived", boolean=True, ordering="archived_at")
+    def archived(self, obj: Client) -> bool:
+        return obj.is_archived
+
+    @admin.action(description="Archive selected clients", permissions=["change"])
+    def archive_clients(self, request, queryset):
+        count = 0
+        for client in queryset.active():
+            client.archive()
+            count += 1
+        self.message_user(request, f"Archived {count} client(s). Their records are kept.", messages.SUCCESS)
+
+    @admin.action(description="Restore selected clients from the archive", permissions=["change"])
+    def unarchive_clients(self, request, queryset):
+        count = 0
+        for client in queryset.archived():
+            client.unarchive()
+            count += 1
+        self.message_user(request, f"Restored {count} client(s).", messages.SUCCESS)
+
+
+@admin.register(DiseasePhase)
+class DiseasePhaseAdmin(NoDeleteAdminMixin, LargeTableAdmin):
+    list_display = ["client", "phase", "started_on", "ended_on", "is_current"]
+    list_filter = ["phase", ("ended_on", admin.EmptyFieldListFilter)]
+    search_fields = ["client__last_name", "client__first_name"]
+    list_select_related = ["client"]
+    autocomplete_fields = ["client"]
+    raw_id_fields = ["recorded_by"]
+    date_hierarchy = "started_on"
+
+    @admin.display(boolean=True, description="current")
+    def is_current(self, obj: DiseasePhase) -> bool:
+        return obj.is_current

@@ -1,0 +1,249 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from clients.body_regions import BodyRegion
+from clients.models import Client, ClinicalRecordDeletionError, DiseasePhase
+
+SCORE_MIN, SCORE_MAX = 0, 10
+SCORE_VALIDATORS = [MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
+SCORE_FIELDS = ("pain_before", "pain_after", "fatigue_before", "fatigue_after")
+AFTER_SCORE_FIELDS = ("pain_after", "fatigue_after")
+
+
+class Guidance(models.TextChoices):
+    RECOMMENDED = "recommended", "Recommended"
+    CAUTION = "caution", "Use with caution"
+    AVOID = "avoid", "Avoid"
+
+
+class TechniqueQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Technique(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    guidance = models.CharField("MS guidance", max_length=12, choices=Guidance.choices)
+    reason = models.TextField(help_text="Why this guidance applies to clients with MS, in plain words.")
+    uses_heat = models.BooleanField(default=False)
+    light_touch = models.BooleanField(default=False, help_text="Gentle enough for regions with reduced sensation.")
+    is_active = models.BooleanField(default=True, help_text="Inactive techniques are kept for past sessions.")
+
+    objects = TechniqueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Setting(models.TextChoices):
+    CLINIC = "clinic", "Clinic"
+    HOME = "home", "Client's home"
+    HOSPITAL = "hospital", "Hospital"
+    HOSPICE = "hospice", "Hospice"
+
+
+class Pressure(models.TextChoices):
+    LIGHT = "light", "Light"
+    MODERATE = "moderate", "Moderate"
+    FIRM = "firm", "Firm"
+    DEEP = "deep", "Deep"
+
+
+class SessionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+class SignedSessionLockedError(Exception):
+    """A signed session is locked; corrections are amendments."""
+
+
+def _score_range(field: str) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": SCORE_MIN, f"{field}__lte": SCORE_MAX})
+
+
+class TreatmentSessionQuerySet(models.QuerySet):
+    def for_client(self, client):
+        return self.filter(client=client)
+
+    def signed(self):
+        return self.filter(status=SessionStatus.SIGNED)
+
+    def drafts(self):
+        return self.filter(status=SessionStatus.DRAFT)
+
+    def visible_to(self, user):
+        """Sessions of the clients ``user`` may reach as staff (404 for the rest)."""
+        return self.filter(client__in=Client.objects.cared_for_by(user))
+
+    def with_phase(self):
+        """Annotate each session with the client's phase on its date, in the same query."""
+        day = TruncDate(models.OuterRef("started_at"))
+        phase = DiseasePhase.objects.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=day),
+            client=models.OuterRef("client"),
+            started_on__lte=day,
+        )
+        return self.annotate(phase_on_date=models.Subquery(phase.values("phase")[:1]))
+
+    def delete(self):
+        raise ClinicalRecordDeletionError("Treatment sessions are clinical records and are never deleted.")
+
+
+class TreatmentSession(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="sessions")
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatment_sessions")
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    setting = models.CharField(max_length=10, choices=Setting.choices, default=Setting.CLINIC)
+    room_temperature_c = models.DecimalField(
+        "room temperature (°C)",
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(40)],
+    )
+    pain_before = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
+    pain_after = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_VALIDATORS)
+    fatigue_before = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
+    fatigue_after = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_VALIDATORS)
+
+    # SOAP notes: for the clinical team, never shown to the client.
+    subjective = models.TextField(blank=True)
+    objective = models.TextField(blank=True)
+    assessment = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    client_summary = models.TextField("summary for the client", blank=True)
+
+    safety_override_reason = models.TextField(
+        blank=True, help_text="Why the therapist went ahead despite a safety stop."
+    )
+    status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    # Optimistic locking: each save of a draft bumps it, so a stale form cannot overwrite.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TreatmentSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "started_at"], name="session_client_started_idx"),
+            models.Index(fields=["therapist", "started_at"], name="session_therapist_started_idx"),
+            models.Index(fields=["started_at"], name="session_started_idx"),
+        ]
+        constraints = [
+            *(
+                models.CheckConstraint(name=f"session_{field}_0_to_10", condition=_score_range(field))
+                for field in SCORE_FIELDS
+            ),
+            models.CheckConstraint(name="session_duration_positive", condition=Q(duration_minutes__gte=1)),
+            models.CheckConstraint(
+                name="session_signed_complete",
+                condition=Q(status=SessionStatus.DRAFT)
+                | Q(
+                    pain_after__isnull=False,
+                    fatigue_after__isnull=False,
+                    signed_at__isnull=False,
+                    signed_by__isnull=False,
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} on {timezone.localtime(self.started_at):%d %b %Y %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if getattr(self, "_loaded_status", None) == SessionStatus.SIGNED:
+            raise SignedSessionLockedError("This session is signed; record a correction as an amendment.")
+        super().save(*args, **kwargs)
+        self._loaded_status = self.status
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalRecordDeletionError("Treatment sessions are clinical records and are never deleted.")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == SessionStatus.SIGNED
+
+    @property
+    def pain_change(self) -> int | None:
+        return None if self.pain_after is None else self.pain_after - self.pain_before
+
+    @property
+    def fatigue_change(self) -> int | None:
+        return None if self.fatigue_after is None else self.fatigue_after - self.fatigue_before
+
+    def clean(self) -> None:
+        super().clean()
+        if self.started_at and self.started_at > timezone.now() + timezone.timedelta(minutes=5):
+            if self.pain_after is not None or self.fatigue_after is not None:
+                raise ValidationError({"started_at": "A session with after-scores cannot be in the future."})
+
+    def missing_for_signing(self) -> list[str]:
+        return [field for field in AFTER_SCORE_FIELDS if getattr(self, field) is None]
+
+
+class TechniqueUse(models.Model):
+    """One technique applied to one body region at one pressure during a session."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="technique_uses")
+    technique = models.ForeignKey(Technique, on_delete=models.PROTECT, related_name="uses")
+    body_region = models.CharField(max_length=20, choices=BodyRegion.choices)
+    pressure = models.CharField(max_length=10, choices=Pressure.choices, default=Pressure.LIGHT)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "technique", "body_region"], name="technique_use_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.technique} on {self.get_body_region_display().lower()} ({self.get_pressure_display().lower()})"
+
+
+class SessionAmendment(models.Model):
+    """A correction to a signed session. The signed original is left as it was."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="amendments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    reason = models.TextField()
+    changes = models.JSONField(default=dict, help_text='What changed, by field: {"field": {"from": old, "to": new}}.')
+
+    class Meta:
+        ordering = ["session", "created_at"]
+
+    def __str__(self) -> str:
+        return f"Amendment to {self.session} by {self.author}"
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.reason.strip():
+            raise ValidationError({"reason": "Say why the signed session is being corrected."})
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalRecordDeletionError("Amendments are clinical records and are never deleted.")

@@ -1,0 +1,66 @@
+"""Small factory functions for tests: real rows, sensible defaults, keyword overrides."""
+
+import datetime as dt
+import itertools
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from clients.models import Client, DiseasePhase, Phase
+from practice.roles import OWNER, THERAPIST
+from sessions.models import SessionStatus, Technique, TechniqueUse, TreatmentSession
+
+PASSWORD = "correct-horse-battery-staple"
+_counter = itertools.count(1)
+
+
+def make_user(username: str | None = None, *, role: str | None = None, **fields) -> User:
+    username = username or f"user{next(_counter)}"
+    fields.setdefault("first_name", username.title())
+    fields.setdefault("is_staff", role == OWNER)
+    user = User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.org", **fields)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_owner(username: str = "owner") -> User:
+    return make_user(username, role=OWNER)
+
+
+def make_therapist(username: str | None = None) -> User:
+    return make_user(username, role=THERAPIST)
+
+
+def make_client(*, therapists=(), **fields) -> Client:
+    n = next(_counter)
+    fields.setdefault("first_name", f"Client{n}")
+    fields.setdefault("last_name", f"Surname{n}")
+    client = Client.objects.create(**fields)
+    client.therapists.set(therapists)
+    return client
+
+
+def make_phase(client: Client, phase: str = Phase.REMISSION, started_on=None, ended_on=None) -> DiseasePhase:
+    started_on = started_on or timezone.localdate() - dt.timedelta(days=90)
+    return DiseasePhase.objects.create(client=client, phase=phase, started_on=started_on, ended_on=ended_on)
+
+
+def technique(slug: str) -> Technique:
+    return Technique.objects.get(slug=slug)
+
+
+def make_session(client: Client, therapist: User, *, uses=(), signed: bool = False, **fields) -> TreatmentSession:
+    fields.setdefault("started_at", timezone.now() - dt.timedelta(days=1))
+    fields.setdefault("pain_before", 5)
+    fields.setdefault("fatigue_before", 6)
+    if signed:
+        fields.setdefault("pain_after", 3)
+        fields.setdefault("fatigue_after", 4)
+        fields.update(status=SessionStatus.SIGNED, signed_at=timezone.now(), signed_by=therapist)
+    session = TreatmentSession.objects.create(client=client, therapist=therapist, **fields)
+    for slug, region, pressure in uses:
+        TechniqueUse.objects.create(session=session, technique=technique(slug), body_region=region, pressure=pressure)
+    if signed:
+        session = TreatmentSession.objects.get(pk=session.pk)
+    return session
