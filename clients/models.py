@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -308,3 +308,45 @@ class DiseasePhase(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ClinicalRecordDeletionError("Disease phases are clinical records and are never deleted.")
+
+
+class SelfReportQuerySet(models.QuerySet):
+    def for_client(self, client):
+        return self.filter(client=client)
+
+    def between(self, start: dt.date | None, end: dt.date | None):
+        qs = self
+        if start:
+            qs = qs.filter(recorded_on__gte=start)
+        if end:
+            qs = qs.filter(recorded_on__lte=end)
+        return qs
+
+
+class SelfReport(models.Model):
+    """How the client felt on a day between sessions, recorded by the client in the portal."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="self_reports")
+    recorded_on = models.DateField(default=timezone.localdate)
+    pain = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    fatigue = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    note = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SelfReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client", "recorded_on"]
+        constraints = [
+            # At most one entry per client per day; a second entry that day updates the first.
+            models.UniqueConstraint(fields=["client", "recorded_on"], name="self_report_one_per_day"),
+            models.CheckConstraint(name="self_report_pain_0_to_10", condition=Q(pain__gte=0, pain__lte=10)),
+            models.CheckConstraint(name="self_report_fatigue_0_to_10", condition=Q(fatigue__gte=0, fatigue__lte=10)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} on {self.recorded_on:%d %b %Y}"
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalRecordDeletionError("Self-reports are part of the client's record and are never deleted.")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from practice import views
 
@@ -14,4 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("", views.home, name="home"),
+    path("clients/", include("clients.urls")),
+    path("", include("sessions.urls")),
+    path("", include("sessions.trend_urls")),
+    path("portal/", include("clients.portal_urls")),
 ]

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from practice.roles import is_owner
+from practice.roles import is_owner, is_therapist
 
 
 @require_GET
@@ -24,6 +24,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send each person to their own home in the product."""
-    if is_owner(request.user):
+    user = request.user
+    if is_owner(user):
         return redirect("admin:index")
+    if is_therapist(user):
+        return redirect("clients:caseload")
+    if hasattr(user, "client_profile"):
+        return redirect("portal:home")
     return render(request, "home.html")

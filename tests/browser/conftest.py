@@ -1,0 +1,81 @@
+"""Real-browser tests: Debian's chromium driven by its chromedriver through Selenium.
+
+Nothing is downloaded: the driver path is given, so Selenium Manager is never asked.
+Screenshots of key screens are saved under test-artifacts/ as evidence.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from tests.factories import PASSWORD
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+VIEWPORTS = {"tablet": (1024, 768), "phone": (390, 844)}
+
+pytestmark = pytest.mark.browser
+
+
+def _driver(width: int, height: int) -> webdriver.Chrome:
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.fail(
+            "Browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)."
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(3)
+    return driver
+
+
+@pytest.fixture
+def tablet_browser():
+    driver = _driver(*VIEWPORTS["tablet"])
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def phone_browser():
+    driver = _driver(*VIEWPORTS["phone"])
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def screenshot(request):
+    """Save a PNG of the current page: screenshot(driver, "name")."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(driver: webdriver.Chrome, name: str) -> Path:
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        driver.save_screenshot(str(path))
+        return path
+
+    return take
+
+
+def sign_in(driver: webdriver.Chrome, live_server, username: str, password: str = PASSWORD) -> None:
+    driver.get(f"{live_server.url}/accounts/login/")
+    driver.find_element("name", "username").send_keys(username)
+    driver.find_element("name", "password").send_keys(password)
+    driver.find_element("css selector", "button[type=submit]").click()
