@@ -87,13 +87,16 @@ class TreatmentSessionQuerySet(models.QuerySet):
 
     def with_phase(self):
         """Annotate each session with the client's phase on its date, in the same query."""
-        day = TruncDate(models.OuterRef("started_at"))
+        day = models.OuterRef("session_date")
         phase = DiseasePhase.objects.filter(
             Q(ended_on__isnull=True) | Q(ended_on__gt=day),
             client=models.OuterRef("client"),
             started_on__lte=day,
         )
-        return self.annotate(phase_on_date=models.Subquery(phase.values("phase")[:1]))
+        # The session's date in the practice's time zone, as phases are recorded by day.
+        return self.annotate(session_date=TruncDate("started_at")).annotate(
+            phase_on_date=models.Subquery(phase.values("phase")[:1])
+        )
 
     def delete(self):
         raise ClinicalRecordDeletionError("Treatment sessions are clinical records and are never deleted.")
@@ -184,6 +187,10 @@ class TreatmentSession(models.Model):
         instance = super().from_db(db, field_names, values)
         instance._loaded_status = instance.__dict__.get("status")
         return instance
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_status = self.status
 
     @property
     def is_signed(self) -> bool:
