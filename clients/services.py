@@ -1,0 +1,61 @@
+"""Writes to a client's MS course: starting and ending disease phases."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import Client, DiseasePhase, Phase
+
+
+def phase_start(*, client: Client, phase: str, started_on: dt.date, recorded_by, notes: str = "") -> DiseasePhase:
+    """Start a new phase; the open one, if any, ends on the new start date (episodes may be adjacent).
+
+    Raises ValidationError, with nothing saved, when the new phase would overlap an episode.
+    """
+    with transaction.atomic():
+        # Lock the client so two people starting a phase at once cannot both close the same open phase.
+        Client.objects.select_for_update().filter(pk=client.pk).first()
+        current = DiseasePhase.objects.for_client(client).current().first()
+        if current is not None:
+            _close_for(current, phase=phase, started_on=started_on)
+        new = DiseasePhase(client=client, phase=phase, started_on=started_on, notes=notes, recorded_by=recorded_by)
+        new.full_clean()
+        new.save()
+    return new
+
+
+def _close_for(current: DiseasePhase, *, phase: str, started_on: dt.date) -> None:
+    since = f"{current.started_on:%d %b %Y}"
+    if current.phase == phase:
+        raise ValidationError(
+            {"phase": f"The client is already in {Phase(phase).label.lower()}, since {since}."}, code="same_phase"
+        )
+    if started_on <= current.started_on:
+        raise ValidationError(
+            {
+                "started_on": f"The current {current.get_phase_display().lower()} phase started on {since}; "
+                "a new phase must start after that day."
+            },
+            code="overlap",
+        )
+    current.ended_on = started_on
+    current.full_clean()
+    current.save(update_fields=["ended_on"])
+
+
+def phase_end(*, phase: DiseasePhase, ended_on: dt.date) -> DiseasePhase:
+    """End the open phase on ``ended_on`` (the first day it no longer applies)."""
+    if phase.ended_on is not None:
+        raise ValidationError("This phase has already ended.", code="ended")
+    if ended_on > timezone.localdate():
+        raise ValidationError({"ended_on": "A phase cannot end in the future."}, code="future")
+    phase.ended_on = ended_on
+    try:
+        phase.full_clean()
+    except ValidationError:
+        phase.ended_on = None
+        raise
+    phase.save(update_fields=["ended_on"])
+    return phase

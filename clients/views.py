@@ -1,0 +1,160 @@
+"""The therapist's workspace for clients: the caseload, a client's record, the profile and the phase timeline.
+
+Every client is fetched through ``Client.objects.cared_for_by(request.user)``: a client someone
+does not care for is a 404, whatever the address.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
+
+from clients import selectors
+from clients.body_regions import region_labels
+from clients.forms import ClientProfileForm, PhaseEndForm, PhaseStartForm
+from clients.models import ClearanceCondition, Client, DiseasePhase, Goal
+from practice.access import clinician_required
+from practice.roles import is_owner
+
+
+def _reachable_client(request: HttpRequest, pk: int) -> Client:
+    return get_object_or_404(Client.objects.cared_for_by(request.user), pk=pk)
+
+
+@clinician_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    archived = request.GET.get("archived") == "1"
+    clients = selectors.caseload(request.user, search=search, archived=archived)
+    page = Paginator(clients, selectors.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "rows": [selectors.caseload_row(client) for client in page],
+        "search": search,
+        "archived": archived,
+    }
+    return render(request, "clients/caseload.html", context)
+
+
+@clinician_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(selectors.record_clients(request.user), pk=pk)
+    return render(request, "clients/detail.html", _record_context(request, client))
+
+
+def _record_context(request: HttpRequest, client: Client) -> dict:
+    phases = selectors.phase_history(client)
+    current = next((p for p in phases if p.is_current), None)
+    sessions = Paginator(selectors.record_sessions(client), selectors.RECORD_SESSIONS_PAGE_SIZE)
+    sessions_page = sessions.get_page(request.GET.get("page"))
+    sessions_page.object_list = list(sessions_page.object_list)
+    for session in sessions_page.object_list:
+        session.phase_label = selectors.phase_label(session.phase_on_date)
+    return {
+        "client": client,
+        "row": selectors.caseload_row(client),
+        "health_profile": _health_profile(client),
+        "contacts": _contacts(client),
+        "therapists": list(client.therapists.order_by("first_name", "username")),
+        "phases": phases,
+        "current_phase": current,
+        "start_form": PhaseStartForm(client=client),
+        "end_form": PhaseEndForm(phase=current) if current else None,
+        "sessions_page": sessions_page,
+        "can_invite": client.user_id is None and not client.is_archived,
+    }
+
+
+def _labels(codes: list[str], choices) -> str:
+    names = dict(choices)
+    return ", ".join(str(names.get(code, code)) for code in codes)
+
+
+def _yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def _health_profile(client: Client) -> list[tuple[str, str]]:
+    return [
+        ("MS type", client.get_ms_type_display()),
+        ("Year of diagnosis", str(client.diagnosis_year or "")),
+        ("EDSS", f"{client.edss:.1f}" if client.edss is not None else ""),
+        ("Heat-sensitive", _yes_no(client.heat_sensitive)),
+        ("Cold-sensitive", _yes_no(client.cold_sensitive)),
+        ("Conditions needing clearance", _labels(client.conditions_needing_clearance, ClearanceCondition.choices)),
+        (
+            "Physician cleared massage on",
+            date_format(client.physician_clearance_on, "j M Y") if client.physician_clearance_on else "",
+        ),
+        ("Reduced sensation", ", ".join(region_labels(client.reduced_sensation_regions))),
+        ("Pressure sores", ", ".join(region_labels(client.pressure_sore_regions))),
+        ("Goals", _labels(client.goals, Goal.choices)),
+    ]
+
+
+def _contacts(client: Client) -> list[tuple[str, str]]:
+    emergency = " · ".join(
+        part
+        for part in (
+            client.emergency_contact_name,
+            client.emergency_contact_relationship,
+            client.emergency_contact_phone,
+        )
+        if part
+    )
+    return [
+        ("Date of birth", date_format(client.date_of_birth, "j M Y") if client.date_of_birth else ""),
+        ("Phone", client.phone),
+        ("E-mail", client.email),
+        ("Address", client.address),
+        ("Emergency contact", emergency),
+        ("Physician", " · ".join(p for p in (client.physician_name, client.physician_phone) if p)),
+        ("Neurologist", " · ".join(p for p in (client.neurologist_name, client.neurologist_phone) if p)),
+    ]
+
+
+@clinician_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _reachable_client(request, pk)
+    can_assign = is_owner(request.user)
+    form = ClientProfileForm(request.POST or None, instance=client, can_assign_therapists=can_assign)
+    if request.method == "POST" and form.is_valid():
+        # The profile and its therapists are one change: both saved or neither.
+        with transaction.atomic():
+            form.save()
+        messages.success(request, f"{client.full_name}'s profile is saved.")
+        return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/edit.html", {"client": client, "form": form})
+
+
+@clinician_required
+def phase_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows the form on its own; the record page posts here too. Errors come back on this page."""
+    client = _reachable_client(request, pk)
+    form = PhaseStartForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        phase = form.save(recorded_by=request.user)
+        if phase is not None:
+            messages.success(request, f"{phase.get_phase_display()} recorded from {phase.started_on:%d %b %Y}.")
+            return redirect("clients:detail", pk=client.pk)
+    current = DiseasePhase.objects.for_client(client).current().first()
+    context = {"client": client, "form": form, "current_phase": current, "action": "start"}
+    return render(request, "clients/phase_form.html", context)
+
+
+@clinician_required
+def phase_end(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _reachable_client(request, pk)
+    current = DiseasePhase.objects.for_client(client).current().first()
+    if current is None:
+        messages.error(request, f"{client.full_name} has no current phase to end.")
+        return redirect("clients:detail", pk=client.pk)
+    form = PhaseEndForm(request.POST or None, phase=current)
+    if request.method == "POST" and form.is_valid() and form.save() is not None:
+        ended = f"{current.ended_on:%d %b %Y}"
+        messages.success(request, f"The {current.get_phase_display().lower()} phase ended on {ended}.")
+        return redirect("clients:detail", pk=client.pk)
+    context = {"client": client, "form": form, "current_phase": current, "action": "end"}
+    return render(request, "clients/phase_form.html", context)
