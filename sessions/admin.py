@@ -1,7 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
+from sessions.forms import phase_on
 from sessions.models import SessionAmendment, Technique, TechniqueUse, TreatmentSession
+from sessions.safety import PlannedUse, Severity, has_stop, screen_session
 
 
 @admin.register(Technique)
@@ -12,8 +17,41 @@ class TechniqueAdmin(NoDeleteAdminMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class SafetyScreenedUseFormSet(BaseInlineFormSet):
+    """Runs the MS safety screen over the session and its rows, as the therapist's form does.
+
+    A stop blocks saving unless the session has an override reason.
+    """
+
+    safety_findings: tuple = ()
+
+    def clean(self) -> None:
+        super().clean()
+        session = self.instance
+        if not session.client_id or session.started_at is None or self.total_error_count():
+            return
+        uses = [
+            PlannedUse(form.cleaned_data["technique"], form.cleaned_data["body_region"], form.cleaned_data["pressure"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        self.safety_findings = screen_session(
+            client=session.client,
+            phase=phase_on(session.client, timezone.localdate(session.started_at)),
+            uses=uses,
+            room_temperature_c=session.room_temperature_c,
+            pain_before=session.pain_before,
+        )
+        if has_stop(self.safety_findings) and not session.safety_override_reason.strip():
+            stops = [f"Safety stop: {f.reason}" for f in self.safety_findings if f.severity == Severity.STOP]
+            raise ValidationError(
+                [*stops, "Change the plan, or write why you are going ahead in the Safety section's override reason."]
+            )
+
+
 class TechniqueUseInline(NoDeleteAdminMixin, admin.TabularInline):
     model = TechniqueUse
+    formset = SafetyScreenedUseFormSet
     fields = ["technique", "body_region", "pressure"]
     autocomplete_fields = ["technique"]
     extra = 0
@@ -71,6 +109,13 @@ class TreatmentSessionAdmin(NoDeleteAdminMixin, LargeTableAdmin):
         ("Safety", {"fields": ["safety_override_reason"]}),
         ("State", {"fields": ["status", "signed_at", "signed_by", "version", "created_at", "updated_at"]}),
     ]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for finding in getattr(formset, "safety_findings", []):
+                if finding.severity != Severity.INFO:
+                    messages.warning(request, f"Safety {finding.severity_label.lower()}: {finding.reason}")
 
     def has_change_permission(self, request, obj=None) -> bool:
         # Signed sessions are locked; the change page still opens, read-only.

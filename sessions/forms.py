@@ -1,0 +1,457 @@
+"""The session form a therapist fills in on a tablet, its technique rows, the safety review and amendments.
+
+``SessionEntry`` bundles the session form and its technique rows: it validates both, runs the safety
+screen on what was typed, asks for an override reason or a confirmation where the screen requires
+one, and writes the session and its rows together (a conditional update for drafts being edited).
+"""
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clients.body_regions import BodyRegion, region_label
+from clients.models import Client, DiseasePhase
+from sessions.models import (
+    SCORE_MAX,
+    SCORE_MIN,
+    Guidance,
+    Pressure,
+    SessionStatus,
+    Technique,
+    TechniqueUse,
+    TreatmentSession,
+)
+from sessions.safety import Finding, PlannedUse, Severity, has_caution, has_stop, screen_session
+from sessions.services import AMENDABLE_FIELDS, amended_values
+
+SCORE_CHOICES = [(n, str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
+NOT_YET = ("", "Not yet")
+SCORE_ERRORS = {
+    "required": "Tap a score from 0 (none) to 10 (worst imaginable).",
+    "invalid_choice": "Choose a whole number from 0 to 10.",
+}
+# Blank technique rows the form offers without JavaScript; with it, rows are added as needed.
+EXTRA_ROWS_NEW = 3
+EXTRA_ROWS_EDIT = 1
+DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class ScoreRadioSelect(forms.RadioSelect):
+    """0-10 as a row of large tap targets; the template draws each radio as a button."""
+
+    template_name = "sessions/widgets/score_radio.html"
+
+    def __init__(self, attrs=None, choices=()):
+        super().__init__({"class": "btn-check", **(attrs or {})}, choices)
+
+
+def score_field(label: str, *, required: bool = True) -> forms.TypedChoiceField:
+    choices = SCORE_CHOICES if required else [NOT_YET, *SCORE_CHOICES]
+    return forms.TypedChoiceField(
+        label=label,
+        choices=choices,
+        coerce=int,
+        empty_value=None,
+        required=required,
+        widget=ScoreRadioSelect,
+        error_messages=SCORE_ERRORS,
+    )
+
+
+def local_now_to_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class SessionForm(forms.ModelForm):
+    started_at = forms.DateTimeField(
+        label="Date and time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT_FORMAT),
+        error_messages={
+            "required": "Enter the date and time of the session.",
+            "invalid": "Enter a valid date and time.",
+        },
+    )
+    pain_before = score_field("Pain before")
+    fatigue_before = score_field("Fatigue before")
+    pain_after = score_field("Pain after", required=False)
+    fatigue_after = score_field("Fatigue after", required=False)
+    confirm_cautions = forms.BooleanField(label="I have read the cautions", required=False)
+    # The findings the therapist last saw (a fingerprint), so a confirmation only covers what was shown.
+    reviewed = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = TreatmentSession
+        fields = [
+            "started_at",
+            "duration_minutes",
+            "setting",
+            "room_temperature_c",
+            "pain_before",
+            "fatigue_before",
+            "pain_after",
+            "fatigue_after",
+            "subjective",
+            "objective",
+            "assessment",
+            "plan",
+            "client_summary",
+            "safety_override_reason",
+        ]
+        labels = {
+            "duration_minutes": "Duration (minutes)",
+            "room_temperature_c": "Room temperature (°C)",
+            "subjective": "S: what the client reports",
+            "objective": "O: what you observed",
+            "assessment": "A: your assessment",
+            "plan": "P: plan",
+            "safety_override_reason": "Why go ahead despite the safety stop?",
+        }
+        help_texts = {
+            "room_temperature_c": "Optional. Warm rooms can worsen symptoms in heat-sensitive clients.",
+            "client_summary": "The client sees this in their portal; the SOAP notes stay with the clinical team.",
+            "safety_override_reason": "Kept with the session and shown wherever it is shown.",
+        }
+        widgets = {
+            "duration_minutes": forms.NumberInput(attrs={"inputmode": "numeric", "step": 5}),
+            "room_temperature_c": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.5"}),
+            "subjective": forms.Textarea(attrs={"rows": 2}),
+            "objective": forms.Textarea(attrs={"rows": 2}),
+            "assessment": forms.Textarea(attrs={"rows": 2}),
+            "plan": forms.Textarea(attrs={"rows": 2}),
+            "client_summary": forms.Textarea(attrs={"rows": 2}),
+            "safety_override_reason": forms.Textarea(attrs={"rows": 2}),
+        }
+        error_messages = {
+            "duration_minutes": {
+                "min_value": "A session lasts at least 5 minutes.",
+                "max_value": "A session lasts at most 240 minutes.",
+            },
+            "room_temperature_c": {
+                "min_value": "Enter the room temperature in °C (5 to 40).",
+                "max_value": "Enter the room temperature in °C (5 to 40).",
+            },
+        }
+
+
+class EditSessionForm(SessionForm):
+    # The version the therapist started from; saving only succeeds if it is still current.
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TechniqueChoiceField(forms.ModelChoiceField):
+    """A technique from a list loaded once for all rows: no query per row, grouped by MS guidance."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Technique.objects.none(), **kwargs)
+        self._by_pk: dict[str, Technique] = {}
+
+    def set_techniques(self, techniques: list[Technique], choices: list) -> None:
+        self._by_pk = {str(t.pk): t for t in techniques}
+        self.choices = choices
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self._by_pk[str(value)]
+        except KeyError:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
+def technique_choices(techniques: Iterable[Technique]) -> list:
+    groups = []
+    for guidance in Guidance:
+        options = [(t.pk, t.name) for t in techniques if t.guidance == guidance]
+        if options:
+            groups.append((guidance.label, options))
+    return [("", "Choose a technique"), *groups]
+
+
+class TechniqueUseForm(forms.Form):
+    technique = TechniqueChoiceField(
+        error_messages={
+            "required": "Choose the technique used.",
+            "invalid_choice": "Choose a technique from the list.",
+        },
+    )
+    body_region = forms.ChoiceField(
+        label="Body region",
+        choices=[("", "Choose a region"), *BodyRegion.choices],
+        error_messages={
+            "required": "Choose the body region for this technique.",
+            "invalid_choice": "Choose a body region from the list.",
+        },
+    )
+    pressure = forms.ChoiceField(
+        choices=Pressure.choices,
+        initial=Pressure.LIGHT,
+        error_messages={"required": "Choose the pressure.", "invalid_choice": "Choose a pressure from the list."},
+    )
+
+    def __init__(self, *args, techniques: list[Technique], choices: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technique"].set_techniques(techniques, choices)
+
+    def has_changed(self) -> bool:
+        # A row counts when a technique or a region is filled in; the default pressure alone is a blank row.
+        return bool(self.data.get(self.add_prefix("technique")) or self.data.get(self.add_prefix("body_region")))
+
+    def planned_use(self) -> PlannedUse:
+        data = self.cleaned_data
+        return PlannedUse(technique=data["technique"], body_region=data["body_region"], pressure=data["pressure"])
+
+
+class BaseTechniqueUseFormSet(forms.BaseFormSet):
+    def __init__(self, *args, techniques: list[Technique], **kwargs):
+        self.techniques = techniques
+        self.technique_choices = technique_choices(techniques)
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        # Every row may be left blank (or blanked out to remove it); blank rows are ignored.
+        return {"techniques": self.techniques, "choices": self.technique_choices, "empty_permitted": True}
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove"
+
+    def kept_forms(self) -> list[TechniqueUseForm]:
+        return [
+            form
+            for form in self.forms
+            if form.has_changed() and not self._should_delete_form(form) and form.is_valid() and form.cleaned_data
+        ]
+
+    def clean(self) -> None:
+        seen: dict[tuple, int] = {}
+        rows = 0
+        for form in self.forms:
+            if self._should_delete_form(form) or not form.has_changed():
+                continue
+            rows += 1
+            if not form.is_valid():
+                continue
+            key = (form.cleaned_data["technique"].pk, form.cleaned_data["body_region"])
+            if key in seen:
+                form.add_error(
+                    "body_region",
+                    f"{form.cleaned_data['technique'].name} on the "
+                    f"{region_label(key[1]).lower()} is already in row {seen[key]}; remove one of the two rows.",
+                )
+            else:
+                seen[key] = self.forms.index(form) + 1
+        if rows == 0:
+            raise ValidationError("Add at least one technique with the body region it was used on.", code="no_rows")
+
+    def planned_uses(self) -> list[PlannedUse]:
+        return [form.planned_use() for form in self.kept_forms()]
+
+
+TechniqueUseFormSet = forms.formset_factory(
+    TechniqueUseForm, formset=BaseTechniqueUseFormSet, extra=EXTRA_ROWS_NEW, can_delete=True
+)
+TechniqueUseEditFormSet = forms.formset_factory(
+    TechniqueUseForm, formset=BaseTechniqueUseFormSet, extra=EXTRA_ROWS_EDIT, can_delete=True
+)
+
+
+def techniques_for_form(session: TreatmentSession | None = None) -> list[Technique]:
+    """The active catalogue, plus any retired technique this session already uses (one query)."""
+    techniques = Technique.objects.filter(is_active=True)
+    if session is not None and session.pk:
+        techniques = Technique.objects.filter(Q(is_active=True) | Q(uses__session=session)).distinct()
+    return list(techniques.order_by("name"))
+
+
+def phase_on(client: Client, day) -> str | None:
+    episode = DiseasePhase.objects.for_client(client).on_date(day).only("phase").first()
+    return episode.phase if episode else None
+
+
+def findings_fingerprint(findings: Iterable[Finding]) -> str:
+    """Stable short digest of the stops and cautions, to tell whether what was confirmed is still what applies."""
+    text = "\n".join(f"{f.severity}|{f.code}|{f.reason}" for f in findings if f.severity != Severity.INFO)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class EditConflict(Exception):
+    """The draft changed (or was signed) since the form was opened."""
+
+
+class SessionEntry:
+    """The session form and its technique rows, validated, safety-screened and saved together."""
+
+    def __init__(self, *, client: Client, therapist, data=None, session: TreatmentSession | None = None):
+        self.client = client
+        self.session = session
+        editing = session is not None
+        instance = session if editing else TreatmentSession(client=client, therapist=therapist)
+        techniques = techniques_for_form(session)
+        # A mutable copy, so the review can update the fingerprint and the version it re-renders with.
+        self.data = data.copy() if data is not None else None
+        form_class = EditSessionForm if editing else SessionForm
+        formset_class = TechniqueUseEditFormSet if editing else TechniqueUseFormSet
+        self.uses: list[TechniqueUse] = []
+        if editing:
+            self.uses = list(session.technique_uses.select_related("technique"))
+            rows = [
+                {"technique": use.technique_id, "body_region": use.body_region, "pressure": use.pressure}
+                for use in self.uses
+            ]
+            self.form = form_class(self.data, instance=instance, initial={"version": session.version})
+            self.formset = formset_class(self.data, initial=rows, prefix="uses", techniques=techniques)
+        else:
+            self.form = form_class(self.data, instance=instance, initial={"started_at": local_now_to_minute()})
+            self.formset = formset_class(self.data, prefix="uses", techniques=techniques)
+        self.findings: list[Finding] = []
+
+    def is_valid(self) -> bool:
+        # Both are always validated so every error shows at once.
+        form_valid = self.form.is_valid()
+        formset_valid = self.formset.is_valid()
+        return form_valid and formset_valid
+
+    def screen(self) -> list[Finding]:
+        """Run the safety screen on the validated data (one query: the phase on the session date)."""
+        data = self.form.cleaned_data
+        day = timezone.localdate(data["started_at"])
+        self.findings = screen_session(
+            client=self.client,
+            phase=phase_on(self.client, day),
+            uses=self.formset.planned_uses(),
+            room_temperature_c=data.get("room_temperature_c"),
+            pain_before=data.get("pain_before"),
+        )
+        return self.findings
+
+    def review(self) -> bool:
+        """True when the findings allow saving: stops have an override reason, cautions are confirmed.
+
+        Otherwise the form gets field errors and the fingerprint of the findings now shown.
+        """
+        findings = self.screen()
+        fingerprint = findings_fingerprint(findings)
+        data = self.form.cleaned_data
+        seen = data.get("reviewed") == fingerprint
+        if has_stop(findings):
+            if not data.get("safety_override_reason", "").strip():
+                self.form.add_error(
+                    "safety_override_reason",
+                    "A safety stop applies. Change the plan, or write why you are going ahead anyway.",
+                )
+            elif not seen:
+                self.form.add_error(
+                    "safety_override_reason",
+                    "The safety findings changed. Read them, check this reason still applies, and save again.",
+                )
+        if has_caution(findings):
+            if not data.get("confirm_cautions"):
+                self.form.add_error("confirm_cautions", "Tick to confirm you have read the cautions.")
+            elif not seen:
+                self.form.add_error("confirm_cautions", "The cautions changed. Read them and confirm again.")
+                self.data.pop("confirm_cautions", None)
+        self.data["reviewed"] = fingerprint
+        return not self.form.errors
+
+    def _field_values(self) -> dict[str, Any]:
+        data = self.form.cleaned_data
+        values = {name: data[name] for name in SessionForm.Meta.fields}
+        # An override reason only means something while a stop applies.
+        if not has_stop(self.findings):
+            values["safety_override_reason"] = ""
+        return values
+
+    def _replace_rows(self, session: TreatmentSession) -> None:
+        session.technique_uses.all().delete()
+        TechniqueUse.objects.bulk_create(
+            TechniqueUse(session=session, technique=use.technique, body_region=use.body_region, pressure=use.pressure)
+            for use in self.formset.planned_uses()
+        )
+
+    def save_new(self) -> TreatmentSession:
+        session = self.form.instance
+        for name, value in self._field_values().items():
+            setattr(session, name, value)
+        with transaction.atomic():
+            session.save()
+            self._replace_rows(session)
+        return session
+
+    def save_changes(self) -> TreatmentSession:
+        """Save an edited draft if nobody saved or signed it since the form was opened; else EditConflict."""
+        session = self.session
+        version = self.form.cleaned_data["version"]
+        with transaction.atomic():
+            # The version check and the write are one statement, so two saves cannot both win.
+            updated = TreatmentSession.objects.filter(
+                pk=session.pk, version=version, status=SessionStatus.DRAFT
+            ).update(**self._field_values(), version=F("version") + 1, updated_at=timezone.now())
+            if not updated:
+                raise EditConflict
+            self._replace_rows(session)
+        return TreatmentSession.objects.get(pk=session.pk)
+
+    def conflict(self) -> TreatmentSession:
+        """Keep everything typed, and let the next save knowingly replace what is there now."""
+        current = TreatmentSession.objects.get(pk=self.session.pk)
+        self.data["version"] = current.version
+        return current
+
+
+class AmendmentForm(forms.Form):
+    """A correction to a signed session: change the values that were wrong, and say why."""
+
+    pain_before = score_field("Pain before")
+    fatigue_before = score_field("Fatigue before")
+    pain_after = score_field("Pain after")
+    fatigue_after = score_field("Fatigue after")
+    reason = forms.CharField(
+        label="Reason for the correction",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the signed session is being corrected."},
+    )
+
+    def __init__(self, *args, session: TreatmentSession, **kwargs):
+        self.session = session
+        self.current = amended_values(session)
+        super().__init__(*args, initial=self.current, **kwargs)
+        # The other amendable fields, as the session form has them.
+        model_fields = forms.models.fields_for_model(
+            TreatmentSession,
+            fields=[f for f in AMENDABLE_FIELDS if f not in self.fields],
+            labels=SessionForm.Meta.labels,
+            widgets=SessionForm.Meta.widgets,
+            error_messages=SessionForm.Meta.error_messages,
+        )
+        reason = self.fields.pop("reason")
+        self.fields.update(model_fields)
+        self.fields["reason"] = reason
+        self.order_fields(list(AMENDABLE_FIELDS) + ["reason"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if not self.changes():
+            raise ValidationError("Change at least one value to record a correction.", code="no_change")
+        return cleaned
+
+    def changes(self) -> dict[str, Any]:
+        """The fields whose new value differs from the value as it stands now."""
+        changed = {}
+        for name in AMENDABLE_FIELDS:
+            if name not in self.cleaned_data:
+                continue
+            model_field = TreatmentSession._meta.get_field(name)
+            now = model_field.to_python(self.current[name])
+            new = self.cleaned_data[name]
+            if new != now:
+                changed[name] = new
+        return changed

@@ -1,0 +1,220 @@
+"""Logging, reading, signing and amending treatment sessions: the therapist's side."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clients.models import Client, Phase
+from practice.access import clinician_required
+from sessions.forms import AmendmentForm, EditConflict, SessionEntry, SessionForm, findings_fingerprint, phase_on
+from sessions.models import SessionAmendment, Setting, TreatmentSession
+from sessions.safety import Finding, PlannedUse, client_alerts, has_caution, has_stop, screen_session
+from sessions.services import session_amend, session_sign
+
+
+def get_client_or_404(request: HttpRequest, client_id: int) -> Client:
+    return get_object_or_404(Client.objects.cared_for_by(request.user), pk=client_id)
+
+
+def get_session_or_404(request: HttpRequest, session_id: int) -> TreatmentSession:
+    sessions = TreatmentSession.objects.visible_to(request.user).select_related("client", "therapist", "signed_by")
+    return get_object_or_404(sessions.with_phase(), pk=session_id)
+
+
+def session_findings(session: TreatmentSession, uses) -> list:
+    """The safety screen for a saved session (its uses already loaded with their techniques)."""
+    return screen_session(
+        client=session.client,
+        phase=session.phase_on_date,
+        uses=[PlannedUse(u.technique, u.body_region, u.pressure) for u in uses],
+        room_temperature_c=session.room_temperature_c,
+        pain_before=session.pain_before,
+    )
+
+
+REVIEW_FIELDS = {"safety_override_reason", "confirm_cautions"}
+
+
+def _render_form(request: HttpRequest, entry: SessionEntry, *, status: int = 200, **context) -> HttpResponse:
+    form = entry.form
+    started_at = getattr(form, "cleaned_data", {}).get("started_at")
+    if started_at is None and entry.session is not None:
+        started_at = entry.session.started_at
+    day = timezone.localdate(started_at) if started_at else timezone.localdate()
+    phase = phase_on(entry.client, day)
+    # Before the first save attempt: what applies now (or what applied when the draft was saved).
+    alerts = context.pop("alerts", None)
+    if alerts is None:
+        alerts = [] if entry.findings else client_alerts(entry.client, phase)
+        context.setdefault("alerts_title", "Before you start")
+    context.setdefault("alerts_title", "Safety screen when this draft was saved")
+    shown = entry.findings or alerts
+    if not form.is_bound:
+        form.initial.setdefault("reviewed", findings_fingerprint(alerts))
+    context.update(
+        client=entry.client,
+        session=entry.session,
+        form=form,
+        formset=entry.formset,
+        findings=entry.findings,
+        alerts=alerts,
+        phase=phase,
+        phase_label=phase_label(phase),
+        phase_day=day,
+        has_stop=has_stop(entry.findings),
+        has_caution=has_caution(entry.findings),
+        show_override=has_stop(shown) or bool(form["safety_override_reason"].value()),
+        show_confirm=has_caution(shown),
+        # When only the review is pending, the safety panel says what to do: no red banner.
+        show_error_banner=bool(set(form.errors) - REVIEW_FIELDS) or bool(entry.formset.total_error_count()),
+    )
+    return render(request, "sessions/session_form.html", context, status=status)
+
+
+def phase_label(phase: str | None) -> str:
+    return Phase(phase).label if phase else "No phase recorded"
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_or_404(request, client_id)
+    if client.is_archived:
+        messages.error(request, f"{client} is archived: no new sessions can be logged for them.")
+        return redirect("clients:detail", pk=client.pk)
+    entry = SessionEntry(client=client, therapist=request.user, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and entry.is_valid() and entry.review():
+        session = entry.save_new()
+        messages.success(request, "Session saved as a draft. Sign it once the after-scores are in.")
+        return redirect("sessions:detail", session_id=session.pk)
+    return _render_form(request, entry)
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_or_404(request, session_id)
+    if session.is_signed and request.method == "GET":
+        messages.error(
+            request, "This session is signed and can no longer be edited. Record a correction as an amendment."
+        )
+        return redirect("sessions:detail", session_id=session.pk)
+    entry = SessionEntry(
+        client=session.client,
+        therapist=session.therapist,
+        session=session,
+        data=request.POST if request.method == "POST" else None,
+    )
+    if request.method == "GET":
+        return _render_form(request, entry, alerts=_prime_review(entry, session))
+    if session.is_signed:
+        # Signed while this form was open: nothing is saved, and what was typed stays on screen.
+        return _render_conflict(request, entry)
+    if entry.is_valid() and entry.review():
+        try:
+            entry.save_changes()
+        except EditConflict:
+            return _render_conflict(request, entry)
+        messages.success(request, "Changes saved.")
+        return redirect("sessions:detail", session_id=session.pk)
+    return _render_form(request, entry)
+
+
+def _prime_review(entry: SessionEntry, session: TreatmentSession) -> list[Finding]:
+    """A saved draft's findings were reviewed when it was saved: editing other fields need not ask again."""
+    findings = session_findings(session, entry.uses)
+    entry.form.initial.update(reviewed=findings_fingerprint(findings), confirm_cautions=True)
+    return findings
+
+
+def _render_conflict(request: HttpRequest, entry: SessionEntry) -> HttpResponse:
+    current = entry.conflict()
+    if current.is_signed:
+        message = (
+            "Someone signed this session while you were editing, so your changes were not saved. "
+            "They are still below: record them as an amendment to the signed session."
+        )
+    else:
+        message = (
+            "Someone else saved this session while you were editing, so your changes were not saved. "
+            "They are still below: compare with the saved session, then save again to replace it."
+        )
+    return _render_form(request, entry, status=409, conflict=message, current=current)
+
+
+@clinician_required
+def detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_or_404(request, session_id)
+    uses = list(session.technique_uses.select_related("technique"))
+    amendments = list(session.amendments.select_related("author").order_by("created_at", "pk"))
+    context = {
+        "session": session,
+        "client": session.client,
+        "uses": uses,
+        "findings": session_findings(session, uses),
+        "amendments": [(a, _change_rows(a)) for a in amendments],
+        "phase_label": phase_label(session.phase_on_date),
+    }
+    return render(request, "sessions/session_detail.html", context)
+
+
+def _change_rows(amendment: SessionAmendment) -> list[tuple[str, str, str]]:
+    """(field label, from, to) in words, for one amendment."""
+    rows = []
+    for name, change in amendment.changes.items():
+        label = SessionForm.Meta.labels.get(name) or TreatmentSession._meta.get_field(name).verbose_name
+        rows.append((capfirst(label), _display(name, change["from"]), _display(name, change["to"])))
+    return rows
+
+
+def _display(name: str, value) -> str:
+    if value in (None, ""):
+        return "—"
+    if name == "setting":
+        return Setting(value).label if value in Setting.values else str(value)
+    if name == "room_temperature_c":
+        return f"{value} °C"
+    return str(value)
+
+
+@clinician_required
+@require_POST
+def sign(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_or_404(request, session_id)
+    try:
+        session_sign(session=session, user=request.user)
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            messages.error(
+                request, "Record pain after and fatigue after the session before signing it (edit the draft)."
+            )
+        else:
+            messages.error(request, " ".join(error.messages))
+        return redirect("sessions:detail", session_id=session.pk)
+    messages.success(request, "Session signed. It is now locked; corrections are recorded as amendments.")
+    return redirect("sessions:detail", session_id=session.pk)
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def amend(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_or_404(request, session_id)
+    if not session.is_signed:
+        messages.info(request, "This session is a draft: edit it directly.")
+        return redirect("sessions:edit", session_id=session.pk)
+    form = AmendmentForm(request.POST or None, session=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session_amend(
+                session=session, author=request.user, reason=form.cleaned_data["reason"], changes=form.changes()
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Correction recorded. The signed original is kept beside it.")
+            return redirect("sessions:detail", session_id=session.pk)
+    return render(request, "sessions/session_amend.html", {"session": session, "client": session.client, "form": form})
