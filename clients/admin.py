@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from clients.invitations import portal_invitation_send
 from clients.models import Client, DiseasePhase, Phase
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
 from sessions.models import TreatmentSession
@@ -84,7 +86,7 @@ class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
     search_fields = ["last_name", "first_name", "preferred_name", "email"]
     autocomplete_fields = ["therapists", "user"]
     inlines = [DiseasePhaseInline, TreatmentSessionInline]
-    actions = ["archive_clients", "unarchive_clients"]
+    actions = ["archive_clients", "unarchive_clients", "invite_to_portal"]
     readonly_fields = ["archived_at", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "preferred_name", "date_of_birth"]}),
@@ -171,6 +173,18 @@ class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
             client.unarchive()
             count += 1
         self.message_user(request, f"Restored {count} client(s).", messages.SUCCESS)
+
+    @admin.action(description="Invite to portal (e-mail a set-password link)", permissions=["change"])
+    def invite_to_portal(self, request, queryset):
+        for client in queryset.order_by("pk"):
+            try:
+                user = portal_invitation_send(
+                    client=client, invited_by=request.user, site_url=request.build_absolute_uri("/")
+                )
+            except ValidationError as error:
+                self.message_user(request, f"{client}: {' '.join(error.messages)}", messages.WARNING)
+            else:
+                self.message_user(request, f"{client}: invitation sent to {user.email}.", messages.SUCCESS)
 
 
 @admin.register(DiseasePhase)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.factories import PASSWORD
 
@@ -78,4 +80,7 @@ def sign_in(driver: webdriver.Chrome, live_server, username: str, password: str 
     driver.get(f"{live_server.url}/accounts/login/")
     driver.find_element("name", "username").send_keys(username)
     driver.find_element("name", "password").send_keys(password)
-    driver.find_element("css selector", "button[type=submit]").click()
+    button = driver.find_element("css selector", "button[type=submit]")
+    button.click()
+    # Wait for the next page: sign-in does real work (throttling, audit) before it redirects.
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))

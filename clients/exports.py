@@ -1,0 +1,360 @@
+"""What a client may see of their own record, and the files of "My data".
+
+Everything the portal shows or exports about a session is copied field by field from an explicit list into a
+``PortalSession``. SOAP notes, safety override reasons and drafts never reach a client because nothing here
+reads them; templates and files only ever receive these plain values.
+"""
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from clients.body_regions import region_label
+from clients.models import Client, DiseasePhase, Phase, SelfReport
+from sessions.models import Pressure, SessionAmendment, Setting, TechniqueUse, TreatmentSession
+from sessions.trends import CSV_COLUMNS as TREND_COLUMNS
+from sessions.trends import TrendRange, csv_rows, trend_report
+
+# The fields of a session a client sees; corrections (amendments) to these are applied, others ignored.
+CLIENT_SESSION_FIELDS = (
+    "duration_minutes",
+    "setting",
+    "pain_before",
+    "pain_after",
+    "fatigue_before",
+    "fatigue_after",
+    "client_summary",
+)
+# Never loaded for the portal, so a template mistake cannot show them.
+CLINICAL_ONLY_FIELDS = ("subjective", "objective", "assessment", "plan", "safety_override_reason", "room_temperature_c")
+
+
+@dataclass(frozen=True)
+class PortalTechnique:
+    technique: str
+    region_code: str
+    region: str
+    pressure: str
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    started_at: dt.datetime
+    therapist: str
+    duration_minutes: int
+    setting: str
+    pain_before: int
+    pain_after: int | None
+    fatigue_before: int
+    fatigue_after: int | None
+    summary: str
+    techniques: tuple[PortalTechnique, ...]
+    corrected: bool
+
+    @property
+    def region_codes(self) -> list[str]:
+        return list(dict.fromkeys(use.region_code for use in self.techniques))
+
+    @property
+    def regions(self) -> list[str]:
+        return list(dict.fromkeys(use.region for use in self.techniques))
+
+    @property
+    def pain_change(self) -> int | None:
+        return None if self.pain_after is None else self.pain_after - self.pain_before
+
+    @property
+    def fatigue_change(self) -> int | None:
+        return None if self.fatigue_after is None else self.fatigue_after - self.fatigue_before
+
+    @property
+    def pain_change_text(self) -> str:
+        return change_words(self.pain_change)
+
+    @property
+    def fatigue_change_text(self) -> str:
+        return change_words(self.fatigue_change)
+
+
+def change_words(change: int | None) -> str:
+    """A change in score in plain words: "2 points lower", "1 point higher", "no change"."""
+    if change is None:
+        return ""
+    if change == 0:
+        return "no change"
+    points = "point" if abs(change) == 1 else "points"
+    return f"{abs(change)} {points} {'lower' if change < 0 else 'higher'}"
+
+
+def portal_sessions(client: Client) -> QuerySet[TreatmentSession]:
+    """The client's signed sessions, newest first, with everything a card needs in a fixed number of queries."""
+    return (
+        TreatmentSession.objects.for_client(client)
+        .signed()
+        .select_related("therapist")
+        .defer(*CLINICAL_ONLY_FIELDS)
+        .prefetch_related(
+            Prefetch("technique_uses", queryset=TechniqueUse.objects.select_related("technique").order_by("pk")),
+            Prefetch("amendments", queryset=_amendments_oldest_first()),
+        )
+        .order_by("-started_at", "-pk")
+    )
+
+
+def _amendments_oldest_first() -> QuerySet[SessionAmendment]:
+    # An explicit order: the model's default ordering goes through the session and would add a join.
+    return SessionAmendment.objects.only("session_id", "changes", "created_at").order_by("created_at", "pk")
+
+
+def portal_session(session: TreatmentSession) -> PortalSession:
+    """The client's view of one signed session, with the therapist's corrections applied."""
+    values = {name: getattr(session, name) for name in CLIENT_SESSION_FIELDS}
+    corrected = False
+    for amendment in session.amendments.all():  # oldest first (see portal_sessions)
+        for name, change in amendment.changes.items():
+            if name in values:
+                values[name] = change["to"]
+                corrected = True
+    therapist = session.therapist
+    return PortalSession(
+        started_at=session.started_at,
+        therapist=therapist.get_full_name() or therapist.get_username(),
+        duration_minutes=int(values["duration_minutes"]),
+        setting=_label(Setting, values["setting"]),
+        pain_before=_score(values["pain_before"]),
+        pain_after=_score(values["pain_after"]),
+        fatigue_before=_score(values["fatigue_before"]),
+        fatigue_after=_score(values["fatigue_after"]),
+        summary=values["client_summary"] or "",
+        techniques=tuple(
+            PortalTechnique(
+                technique=use.technique.name,
+                region_code=use.body_region,
+                region=region_label(use.body_region),
+                pressure=_label(Pressure, use.pressure),
+            )
+            for use in session.technique_uses.all()
+        ),
+        corrected=corrected,
+    )
+
+
+def portal_session_list(sessions: Iterable[TreatmentSession]) -> list[PortalSession]:
+    return [portal_session(session) for session in sessions]
+
+
+def portal_phases(client: Client) -> QuerySet[DiseasePhase]:
+    """The client's MS phases, newest first. The therapist's free-text phase notes stay in the clinic."""
+    return DiseasePhase.objects.for_client(client).only("phase", "started_on", "ended_on").order_by("-started_on")
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return str(value)
+
+
+def _score(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+# --- "My data": the downloads -------------------------------------------------------------------------------
+
+SESSION_COLUMNS = (
+    "date",
+    "time",
+    "therapist",
+    "duration_minutes",
+    "setting",
+    "pain_before",
+    "pain_after",
+    "fatigue_before",
+    "fatigue_after",
+    "techniques",
+    "body_regions",
+    "summary",
+    "corrected_by_therapist",
+)
+PHASE_COLUMNS = ("phase", "started_on", "ended_on")
+SELF_REPORT_COLUMNS = ("date", "pain", "fatigue", "note")
+# Profile fields a client gets back: who they are and the health profile their care is based on.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "address",
+    "ms_type",
+    "diagnosis_year",
+    "edss",
+    "heat_sensitive",
+    "cold_sensitive",
+    "goals",
+)
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    content_type: str
+    content: bytes
+
+
+def export_date() -> dt.date:
+    return timezone.localdate()
+
+
+def dated_name(filename: str, day: dt.date) -> str:
+    """``sessions.csv`` on 1 May 2026 is downloaded as ``sessions-2026-05-01.csv``."""
+    stem, _, extension = filename.rpartition(".")
+    return f"{stem}-{day.isoformat()}.{extension}"
+
+
+def session_row(session: PortalSession) -> dict[str, Any]:
+    local = timezone.localtime(session.started_at)
+    return {
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "therapist": session.therapist,
+        "duration_minutes": session.duration_minutes,
+        "setting": session.setting,
+        "pain_before": session.pain_before,
+        "pain_after": session.pain_after,
+        "fatigue_before": session.fatigue_before,
+        "fatigue_after": session.fatigue_after,
+        "techniques": "; ".join(
+            f"{use.technique} ({use.region}, {use.pressure.lower()} pressure)" for use in session.techniques
+        ),
+        "body_regions": "; ".join(session.regions),
+        "summary": session.summary,
+        "corrected_by_therapist": "yes" if session.corrected else "no",
+    }
+
+
+def phase_row(phase: DiseasePhase) -> dict[str, Any]:
+    return {
+        "phase": _label(Phase, phase.phase),
+        "started_on": phase.started_on.isoformat(),
+        "ended_on": phase.ended_on.isoformat() if phase.ended_on else "",
+    }
+
+
+def self_report_row(report: SelfReport) -> dict[str, Any]:
+    return {
+        "date": report.recorded_on.isoformat(),
+        "pain": report.pain,
+        "fatigue": report.fatigue,
+        "note": report.note,
+    }
+
+
+def profile_data(client: Client) -> dict[str, Any]:
+    data = {name: _jsonable(getattr(client, name)) for name in PROFILE_FIELDS}
+    data["ms_type"] = client.get_ms_type_display()
+    data["therapists"] = [t.get_full_name() or t.get_username() for t in client.therapists.all()]
+    return data
+
+
+def csv_bytes(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> bytes:
+    """CSV in UTF-8 with a byte-order mark, so spreadsheet programs show accents correctly."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_safe(value) for key, value in row.items()})
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv_safe(value: Any) -> Any:
+    # Text starting with = + - @ would run as a formula in a spreadsheet; a leading apostrophe keeps it text.
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return str(value)
+
+
+class ClientExport:
+    """Everything in one client's "My data" download, loaded once and rendered as files."""
+
+    def __init__(self, client: Client, *, today: dt.date | None = None, trend_range: TrendRange | None = None):
+        self.client = client
+        self.today = today or export_date()
+        self.trend_range = trend_range or TrendRange("all", None, None)
+
+    # Loaded on first use: a single download reads only what its file needs.
+    @cached_property
+    def sessions(self) -> list[PortalSession]:
+        return portal_session_list(portal_sessions(self.client))
+
+    @cached_property
+    def phases(self) -> list[DiseasePhase]:
+        return list(portal_phases(self.client).order_by("started_on"))
+
+    @cached_property
+    def self_reports(self) -> list[SelfReport]:
+        return list(SelfReport.objects.for_client(self.client).order_by("recorded_on"))
+
+    def dated(self, filename: str) -> str:
+        return dated_name(filename, self.today)
+
+    def sessions_csv(self) -> ExportFile:
+        rows = (session_row(session) for session in reversed(self.sessions))  # oldest first, like the others
+        return ExportFile(self.dated("sessions.csv"), "text/csv", csv_bytes(SESSION_COLUMNS, rows))
+
+    def phases_csv(self) -> ExportFile:
+        rows = (phase_row(phase) for phase in self.phases)
+        return ExportFile(self.dated("phases.csv"), "text/csv", csv_bytes(PHASE_COLUMNS, rows))
+
+    def self_reports_csv(self) -> ExportFile:
+        rows = (self_report_row(report) for report in self.self_reports)
+        return ExportFile(self.dated("self_reports.csv"), "text/csv", csv_bytes(SELF_REPORT_COLUMNS, rows))
+
+    def trends_csv(self) -> ExportFile:
+        """The trend page's CSV (sessions/trends.py), signed sessions only, for the chosen range."""
+        report = trend_report(self.client, start=self.trend_range.start, end=self.trend_range.end, signed_only=True)
+        rows = (dict(zip(TREND_COLUMNS, row, strict=True)) for row in csv_rows(report))
+        return ExportFile(self.dated("trends.csv"), "text/csv", csv_bytes(TREND_COLUMNS, rows))
+
+    def record_json(self) -> ExportFile:
+        record = {
+            "exported_on": self.today.isoformat(),
+            "profile": profile_data(self.client),
+            "phases": [phase_row(phase) for phase in self.phases],
+            "sessions": [session_row(session) for session in reversed(self.sessions)],
+            "self_reports": [self_report_row(report) for report in self.self_reports],
+        }
+        content = json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8")
+        return ExportFile(self.dated("record.json"), "application/json", content)
+
+    def files(self) -> list[ExportFile]:
+        return [self.sessions_csv(), self.phases_csv(), self.self_reports_csv(), self.trends_csv(), self.record_json()]
+
+    def archive(self) -> ExportFile:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for file in self.files():
+                archive.writestr(file.name, file.content)
+        return ExportFile(self.dated("my-record.zip"), "application/zip", buffer.getvalue())

@@ -1,0 +1,118 @@
+"""The therapist's trend page for one client, and the same data as CSV."""
+
+import csv
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Client
+from practice.access import clinician_required
+from sessions.trends import (
+    CSV_COLUMNS,
+    TrendRange,
+    TrendRangeForm,
+    TrendReport,
+    chart_data,
+    csv_rows,
+    resolve_range,
+    trend_report,
+)
+
+# Longer data tables start collapsed so the chart and numbers stay in view.
+TABLE_OPEN_UP_TO = 15
+
+
+def trend_context(
+    report: TrendReport, *, audience: str, range_form: TrendRangeForm, trend_range: TrendRange, csv_url: str = ""
+) -> dict:
+    """What the trend includes (sessions/includes/trend_*.html) need; the portal builds its page with it too.
+
+    ``audience`` is "therapist" or "client" and only changes wording. ``csv_url`` is the download address
+    without the range; the range's query is added here.
+    """
+    query = urlencode(trend_range.as_query())
+    return {
+        "report": report,
+        "chart": chart_data(report),
+        "audience": audience,
+        "range_form": range_form,
+        "trend_range": trend_range,
+        "csv_href": f"{csv_url}?{query}" if csv_url else "",
+        "table_rows": table_rows(report),
+        "table_open": report.session_count <= TABLE_OPEN_UP_TO,
+        "today": timezone.localdate(),
+    }
+
+
+def _signed(change: int | None) -> str:
+    if change is None:
+        return "–"
+    return f"+{change}" if change > 0 else str(change)
+
+
+def table_rows(report: TrendReport) -> list[dict]:
+    """The session table's cells as text, formatted once here: a ten-year history has 520 rows."""
+    return [
+        {
+            "when": f"{s.started_at:%-d %b %Y, %H:%M}",
+            "draft": not s.signed,
+            "amended": s.amended,
+            "phase": s.phase or "none",
+            "phase_label": s.phase_label,
+            "minutes": str(s.duration_minutes),
+            "setting": s.setting_label,
+            "techniques": ", ".join(s.techniques),
+            "pain_before": str(s.pain_before),
+            "pain_after": "–" if s.pain_after is None else str(s.pain_after),
+            "pain_change": _signed(s.pain_change),
+            "fatigue_before": str(s.fatigue_before),
+            "fatigue_after": "–" if s.fatigue_after is None else str(s.fatigue_after),
+            "fatigue_change": _signed(s.fatigue_change),
+        }
+        for s in report.sessions
+    ]
+
+
+def _client_and_report(request: HttpRequest, client_id: int):
+    client = get_object_or_404(Client.objects.cared_for_by(request.user), pk=client_id)
+    form, trend_range = resolve_range(request.GET, today=timezone.localdate())
+    report = trend_report(client, start=trend_range.start, end=trend_range.end)
+    return client, form, trend_range, report
+
+
+@clinician_required
+def trend_page(request: HttpRequest, client_id: int) -> HttpResponse:
+    client, form, trend_range, report = _client_and_report(request, client_id)
+    context = trend_context(
+        report,
+        audience="therapist",
+        range_form=form,
+        trend_range=trend_range,
+        csv_url=reverse("trends:csv", args=[client.pk]),
+    )
+    context["client"] = client
+    return render(request, "sessions/trends.html", context)
+
+
+@clinician_required
+def trend_csv(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The page's sessions as CSV; columns documented in docs/trends-csv.md. No names in the file name."""
+    client, _form, _trend_range, report = _client_and_report(request, client_id)
+    filename = f"client-{client.pk}-trends-{timezone.localdate():%Y-%m-%d}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([_spreadsheet_safe(value) for value in row] for row in csv_rows(report))
+    return response
+
+
+def _spreadsheet_safe(value):
+    # Text a spreadsheet would run as a formula (a technique named "=..." in the catalogue) is quoted.
+    # Numbers stay numbers: a change of -3 is data, not a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -1,0 +1,172 @@
+"""No address shows one client anything of another's.
+
+Every portal address, and the therapist and admin workspaces, is opened as client A, client B, a therapist
+and an anonymous visitor. Client B's record carries distinctive markers; none may appear in anything client A
+receives, pages and downloaded files alike (archives are unpacked and read).
+"""
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.urls import get_resolver
+from django.utils import timezone
+
+from clients import portal_urls
+from clients.models import SelfReport
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# What client B's record holds that nobody else may see. Scores 9 and 10 are B's alone; A's are 1 to 3.
+B_MARKERS = ("Boris", "Bexley", "BEXLEY-SUMMARY-7781", "BEXLEY-NOTE-4419", "BEXLEY-PHASE-NOTE", "James")
+B_SCORE_TEXT = ("9 before, 8 after", "10 before, 9 after", "pain 9, fatigue 10")
+
+
+@pytest.fixture
+def records(client_a, client_b, therapist, other_therapist):
+    """Both clients with signed sessions, a draft and a self-report; B's with distinctive values."""
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    factories.make_session(
+        client_a,
+        therapist,
+        signed=True,
+        started_at=yesterday,
+        pain_before=3,
+        pain_after=1,
+        fatigue_before=3,
+        fatigue_after=2,
+        client_summary="ASHBY-SUMMARY-1234",
+        uses=[("swedish", "upper_back", "light")],
+    )
+    SelfReport.objects.create(client=client_a, pain=2, fatigue=3, note="ASHBY-NOTE-5678")
+    factories.make_session(
+        client_b,
+        other_therapist,
+        signed=True,
+        started_at=yesterday,
+        pain_before=9,
+        pain_after=8,
+        fatigue_before=10,
+        fatigue_after=9,
+        duration_minutes=117,
+        client_summary="BEXLEY-SUMMARY-7781",
+        subjective="BEXLEY-SOAP",
+        uses=[("reflexology", "foot_left", "light")],
+    )
+    factories.make_session(client_b, other_therapist, client_summary="BEXLEY-DRAFT", pain_before=9, fatigue_before=10)
+    SelfReport.objects.create(client=client_b, pain=9, fatigue=10, note="BEXLEY-NOTE-4419")
+    client_b.phases.update(notes="BEXLEY-PHASE-NOTE")
+    return client_a, client_b
+
+
+# (method, address) -> expected status for each visitor. "{a}" and "{b}" stand for the clients' ids.
+PORTAL_PAGES = ["/portal/", "/portal/today/", "/portal/trends/", "/portal/export/"]
+PORTAL_DOWNLOADS = [
+    "/portal/export/my-record.zip",
+    "/portal/export/sessions.csv",
+    "/portal/export/phases.csv",
+    "/portal/export/self_reports.csv",
+    "/portal/export/trends.csv",
+    "/portal/export/record.json",
+]
+OWN = {"client_a": 200, "client_b": 200, "therapist": 404, "anonymous": 302}
+CASES = [
+    *(("get", address, OWN) for address in PORTAL_PAGES + PORTAL_DOWNLOADS),
+    ("post", "/portal/today/", {"client_a": 400, "client_b": 400, "therapist": 404, "anonymous": 302}),
+    ("get", "/portal/welcome/MQ/not-a-token/", {"client_a": 200, "client_b": 200, "therapist": 200, "anonymous": 200}),
+    ("post", "/portal/invite/{a}/", {"client_a": 404, "client_b": 404, "therapist": 302, "anonymous": 302}),
+    ("post", "/portal/invite/{b}/", {"client_a": 404, "client_b": 404, "therapist": 404, "anonymous": 302}),
+    ("get", "/clients/", {"client_a": 404, "client_b": 404, "therapist": 200, "anonymous": 302}),
+    ("get", "/clients/{a}/", {"client_a": 404, "client_b": 404, "therapist": 200, "anonymous": 302}),
+    ("get", "/clients/{b}/", {"client_a": 404, "client_b": 404, "therapist": 404, "anonymous": 302}),
+    # Clients and therapists have no staff flag: the admin only offers its own sign-in page.
+    ("get", "/admin/", {"client_a": 302, "client_b": 302, "therapist": 302, "anonymous": 302}),
+    ("get", "/admin/clients/client/", {"client_a": 302, "client_b": 302, "therapist": 302, "anonymous": 302}),
+    ("get", "/admin/clients/selfreport/", {"client_a": 302, "client_b": 302, "therapist": 302, "anonymous": 302}),
+]
+VISITORS = ["client_a", "client_b", "therapist", "anonymous"]
+
+
+def _sign_in(django_client, visitor: str, records, therapist) -> None:
+    client_a, client_b = records
+    user = {"client_a": client_a.user, "client_b": client_b.user, "therapist": therapist}.get(visitor)
+    if user is not None:
+        django_client.force_login(user)
+
+
+def _everything_in(response) -> str:
+    """The response as text; an archive is unpacked and each of its files read."""
+    content = response.content
+    if response.get("Content-Type") == "application/zip":
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        return "\n".join(archive.read(name).decode("utf-8-sig") for name in archive.namelist())
+    return content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize(("method", "address", "expected"), CASES, ids=[f"{m} {a}" for m, a, _ in CASES])
+def test_each_address_answers_each_visitor_as_expected(client, records, therapist, visitor, method, address, expected):
+    client_a, client_b = records
+    _sign_in(client, visitor, records, therapist)
+    url = address.format(a=client_a.pk, b=client_b.pk)
+    response = getattr(client, method)(url, {"pain": "99"} if url == "/portal/today/" and method == "post" else {})
+    assert response.status_code == expected[visitor]
+    if response.status_code == 302 and visitor == "anonymous" and not url.startswith("/admin/"):
+        assert response["Location"].startswith("/accounts/login/?next=")
+    if visitor == "client_a":
+        received = _everything_in(response)
+        for marker in (*B_MARKERS, *B_SCORE_TEXT, "BEXLEY-SOAP", "BEXLEY-DRAFT"):
+            assert marker not in received, f"{url} showed client A {marker!r}"
+
+
+OWN_RECORD = {
+    "/portal/": ["ASHBY-SUMMARY-1234", "Remission"],
+    "/portal/trends/": ["ASHBY-NOTE-5678", "Swedish massage"],
+    "/portal/export/my-record.zip": ["ASHBY-SUMMARY-1234", "ASHBY-NOTE-5678", "Remission", "Alice"],
+    "/portal/export/sessions.csv": ["ASHBY-SUMMARY-1234"],
+    "/portal/export/phases.csv": ["Remission"],
+    "/portal/export/self_reports.csv": ["ASHBY-NOTE-5678"],
+    "/portal/export/trends.csv": ["session,,", "self_report,2,3"],
+    "/portal/export/record.json": ["ASHBY-SUMMARY-1234", "ASHBY-NOTE-5678", "Alice"],
+}
+
+
+@pytest.mark.parametrize(("address", "expected"), OWN_RECORD.items())
+def test_client_a_receives_their_own_record(client, records, address, expected):
+    """The isolation checks above mean something: client A's own record is really in what they receive."""
+    client_a, _client_b = records
+    client.force_login(client_a.user)
+    received = _everything_in(client.get(address))
+    for text in expected:
+        assert text in received
+
+
+def test_client_a_export_holds_only_client_a_rows(client, records):
+    client_a, _client_b = records
+    client.force_login(client_a.user)
+    received = _everything_in(client.get("/portal/export/my-record.zip"))
+    assert "ASHBY-SUMMARY-1234" in received and "ASHBY-NOTE-5678" in received
+    assert "117" not in received  # client B's session length
+
+
+def test_the_client_id_in_an_address_is_ignored(client, records):
+    """Portal addresses take no client id; a guessed query parameter changes nothing."""
+    client_a, client_b = records
+    client.force_login(client_a.user)
+    received = _everything_in(client.get(f"/portal/export/my-record.zip?client={client_b.pk}&client_id={client_b.pk}"))
+    assert "ASHBY-SUMMARY-1234" in received and "BEXLEY" not in received
+
+
+def test_every_portal_address_is_covered_by_the_isolation_cases():
+    covered = {address for _method, address, _expected in CASES}
+    patterns = {str(pattern.pattern) for pattern in portal_urls.urlpatterns}
+    resolver = get_resolver()
+    for pattern in patterns:
+        # Each pattern must match at least one address in CASES.
+        assert any(
+            (match := resolver.resolve(address.format(a=1, b=2))) and match.route == f"portal/{pattern}"
+            for address in covered
+            if address.startswith("/portal/")
+        ), f"portal/{pattern} has no isolation case"
