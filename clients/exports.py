@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from clients.body_regions import region_label
 from clients.models import Client, DiseasePhase, Phase, SelfReport
-from sessions.models import Pressure, SessionAmendment, Setting, TechniqueUse, TreatmentSession
+from sessions.models import Pressure, ScoreChanges, SessionAmendment, Setting, TechniqueUse, TreatmentSession
 from sessions.trends import CSV_COLUMNS as TREND_COLUMNS
 from sessions.trends import TrendRange, csv_rows, trend_report
 
@@ -47,7 +47,7 @@ class PortalTechnique:
 
 
 @dataclass(frozen=True)
-class PortalSession:
+class PortalSession(ScoreChanges):
     started_at: dt.datetime
     therapist: str
     duration_minutes: int
@@ -67,14 +67,6 @@ class PortalSession:
     @property
     def regions(self) -> list[str]:
         return list(dict.fromkeys(use.region for use in self.techniques))
-
-    @property
-    def pain_change(self) -> int | None:
-        return None if self.pain_after is None else self.pain_after - self.pain_before
-
-    @property
-    def fatigue_change(self) -> int | None:
-        return None if self.fatigue_after is None else self.fatigue_after - self.fatigue_before
 
     @property
     def pain_change_text(self) -> str:

@@ -71,6 +71,21 @@ def _score_range(field: str) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": SCORE_MIN, f"{field}__lte": SCORE_MAX})
 
 
+class ScoreChanges:
+    """The immediate change in pain and fatigue: after minus before, None until after-scores exist.
+
+    Shared by the model and the read-only views of a session built from it (trends, portal).
+    """
+
+    @property
+    def pain_change(self) -> int | None:
+        return None if self.pain_after is None else self.pain_after - self.pain_before
+
+    @property
+    def fatigue_change(self) -> int | None:
+        return None if self.fatigue_after is None else self.fatigue_after - self.fatigue_before
+
+
 class TreatmentSessionQuerySet(models.QuerySet):
     def for_client(self, client):
         return self.filter(client=client)
@@ -102,7 +117,7 @@ class TreatmentSessionQuerySet(models.QuerySet):
         raise ClinicalRecordDeletionError("Treatment sessions are clinical records and are never deleted.")
 
 
-class TreatmentSession(models.Model):
+class TreatmentSession(ScoreChanges, models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="sessions")
     therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatment_sessions")
     started_at = models.DateTimeField(default=timezone.now)
@@ -195,14 +210,6 @@ class TreatmentSession(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.status == SessionStatus.SIGNED
-
-    @property
-    def pain_change(self) -> int | None:
-        return None if self.pain_after is None else self.pain_after - self.pain_before
-
-    @property
-    def fatigue_change(self) -> int | None:
-        return None if self.fatigue_after is None else self.fatigue_after - self.fatigue_before
 
     def clean(self) -> None:
         super().clean()

@@ -28,7 +28,7 @@ from django import forms
 from django.utils import timezone
 
 from clients.models import DiseasePhase, Phase, PhaseTimeline, SelfReport
-from sessions.models import SessionAmendment, SessionStatus, Setting, TechniqueUse, TreatmentSession
+from sessions.models import ScoreChanges, SessionAmendment, SessionStatus, Setting, TechniqueUse, TreatmentSession
 
 # A change of 2 points on a 0-10 scale is the usual threshold for one that matters to the client.
 MEANINGFUL_CHANGE = 2
@@ -52,7 +52,7 @@ _AMENDED_FIELDS = ("duration_minutes", "setting", "pain_before", "pain_after", "
 
 
 @dataclass(frozen=True)
-class SessionPoint:
+class SessionPoint(ScoreChanges):
     """One treatment session, with amendments applied. ``*_change`` is after minus before (None without after)."""
 
     id: int
@@ -68,14 +68,6 @@ class SessionPoint:
     techniques: tuple[str, ...]  # technique names, each once, in the order first used
     signed: bool
     amended: bool
-
-    @property
-    def pain_change(self) -> int | None:
-        return None if self.pain_after is None else self.pain_after - self.pain_before
-
-    @property
-    def fatigue_change(self) -> int | None:
-        return None if self.fatigue_after is None else self.fatigue_after - self.fatigue_before
 
     @property
     def has_changes(self) -> bool:
