@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 
 from clients.invitations import portal_invitation_send
 from clients.models import Client, DiseasePhase, Phase
@@ -87,7 +89,7 @@ class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
     autocomplete_fields = ["therapists", "user"]
     inlines = [DiseasePhaseInline, TreatmentSessionInline]
     actions = ["archive_clients", "unarchive_clients", "invite_to_portal"]
-    readonly_fields = ["archived_at", "created_at", "updated_at"]
+    readonly_fields = ["archived_at", "created_at", "updated_at", "record_access"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "preferred_name", "date_of_birth"]}),
         ("Contact", {"fields": ["email", "phone", "address"]}),
@@ -117,7 +119,7 @@ class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
             },
         ),
         ("Care", {"fields": ["therapists", "user"]}),
-        ("Record", {"fields": ["archived_at", "created_at", "updated_at"]}),
+        ("Record", {"fields": ["archived_at", "created_at", "updated_at", "record_access"]}),
     ]
 
     def get_queryset(self, request):
@@ -153,6 +155,20 @@ class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
     @admin.display(description="therapists")
     def therapist_names(self, obj: Client) -> str:
         return ", ".join(t.get_full_name() or t.username for t in obj.therapists.all())
+
+    @admin.display(description="who has looked at this record")
+    def record_access(self, obj: Client):
+        if obj.pk is None:
+            return "—"
+        audit = reverse("admin:practice_auditevent_changelist")
+        history = reverse("admin:practice_historicalclient_changelist")
+        return format_html(
+            '<a href="{}?client_id={}">Audit log for this client</a> · <a href="{}?client_id={}">Change history</a>',
+            audit,
+            obj.pk,
+            history,
+            obj.pk,
+        )
 
     @admin.display(description="archived", boolean=True, ordering="archived_at")
     def archived(self, obj: Client) -> bool:

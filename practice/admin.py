@@ -1,6 +1,18 @@
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Concat
+from django.urls import reverse
+from django.utils.html import format_html
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clients.models import Client
+from practice.admin_mixins import LargeTableAdmin
+from practice.models import AuditEvent, HistoricalClient, HistoricalDiseasePhase, HistoricalTreatmentSession
+from practice.roles import is_owner
 
 # Users are autocompleted from client and session forms; make the search cheap and clear.
 admin.site.unregister(User)
@@ -10,3 +22,220 @@ admin.site.unregister(User)
 class PracticeUserAdmin(UserAdmin):
     list_select_related = []
     search_fields = ["username", "first_name", "last_name", "email"]
+
+
+class OwnerReadOnlyAdmin(LargeTableAdmin):
+    """Records nobody edits by hand: owners may look, nobody adds, changes or deletes."""
+
+    actions = None
+
+    def has_module_permission(self, request) -> bool:
+        return is_owner(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_owner(request.user)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class NumberInputFilter(admin.SimpleListFilter):
+    """A filter box for an id typed by hand (a client, say), instead of a list of every value."""
+
+    template = "admin/practice/number_input_filter.html"
+    field = ""
+
+    def lookups(self, request, model_admin):
+        # One placeholder choice so that the admin shows the filter at all.
+        return [("", "")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in (None, ""):
+            return queryset
+        if not str(value).isdigit():
+            return queryset.none()
+        return queryset.filter(**{self.field: int(value)})
+
+    def choices(self, changelist):
+        others = [
+            (key, value)
+            for key, values in changelist.get_filters_params().items()
+            if key != self.parameter_name
+            for value in (values if isinstance(values, list) else [values])
+        ]
+        yield {
+            "value": self.value() or "",
+            "others": others,
+            "clear": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+
+class ClientIdFilter(NumberInputFilter):
+    title = "client id"
+    parameter_name = "client_id"
+    field = "client_id"
+
+
+class ActorFilter(admin.SimpleListFilter):
+    title = "actor (username)"
+    parameter_name = "actor"
+    template = "admin/practice/text_input_filter.html"
+
+    def lookups(self, request, model_admin):
+        return [("", "")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(actor_username=value) if value else queryset
+
+    choices = NumberInputFilter.choices
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(OwnerReadOnlyAdmin):
+    list_display = [
+        "time",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_id",
+        "client_link",
+        "outcome",
+        "ip_address",
+        "sequence",
+    ]
+    list_display_links = ["time"]
+    list_filter = ["action", "outcome", ClientIdFilter, ActorFilter, "object_type"]
+    list_select_related = []
+    search_fields = ["=actor_username"]
+    search_help_text = "Exact username of the person who acted."
+    date_hierarchy = "time"
+    ordering = ["-sequence"]
+    readonly_fields = [
+        "sequence",
+        "time",
+        "actor",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_id",
+        "client_id",
+        "ip_address",
+        "outcome",
+        "prev_hash",
+        "hash",
+    ]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        name = Client.objects.filter(pk=OuterRef("client_id")).values_list(
+            Concat("last_name", Value(", "), "first_name")
+        )
+        return super().get_queryset(request).annotate(client_name=Subquery(name[:1]))
+
+    @admin.display(description="client", ordering="client_id")
+    def client_link(self, event: AuditEvent):
+        if event.client_id is None:
+            return "—"
+        url = reverse("admin:clients_client_change", args=[event.client_id])
+        return format_html('<a href="{}">{} (#{})</a>', url, event.client_name or "unknown", event.client_id)
+
+
+class HistoryAdmin(OwnerReadOnlyAdmin):
+    """Past states of a clinical record, one row per save (django-simple-history)."""
+
+    list_display = ["history_date", "history_type", "history_user", "record"]
+    list_filter = ["history_type", ClientIdFilter]
+    list_select_related = ["history_user"]
+    date_hierarchy = "history_date"
+    ordering = ["-history_date", "-history_id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    @admin.display(description="record")
+    def record(self, historical) -> str:
+        return f"#{historical.id}"
+
+
+class HistoricalClientIdFilter(ClientIdFilter):
+    field = "id"
+
+
+@admin.register(HistoricalClient)
+class HistoricalClientAdmin(HistoryAdmin):
+    list_filter = ["history_type", HistoricalClientIdFilter]
+    search_fields = ["last_name", "first_name"]
+
+
+@admin.register(HistoricalDiseasePhase)
+class HistoricalDiseasePhaseAdmin(HistoryAdmin):
+    search_fields = ["=id"]
+
+
+@admin.register(HistoricalTreatmentSession)
+class HistoricalTreatmentSessionAdmin(HistoryAdmin):
+    search_fields = ["=id"]
+
+
+class OwnerManagedAdmin(admin.ModelAdmin):
+    """Security records owners may look at and remove (a lost phone, a lockout), never edit."""
+
+    actions = None
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+
+    def has_module_permission(self, request) -> bool:
+        return is_owner(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_owner(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return is_owner(request.user)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# django-otp's own admin shows secrets and recovery codes; owners only need to see and remove devices.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(TOTPDevice, StaticDevice)
+class DeviceAdmin(OwnerManagedAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(OwnerManagedAdmin):
+    """Failed sign-ins counted by django-axes; deleting a row lifts that lockout."""
+
+    list_display = ["attempt_time", "username", "ip_address", "failures_since_start"]
+    list_filter = ["attempt_time"]
+    list_select_related = []
+    raw_id_fields = []
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "attempt_time"
+    fields = ["attempt_time", "username", "ip_address", "failures_since_start", "path_info"]
+    readonly_fields = fields

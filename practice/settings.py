@@ -5,10 +5,12 @@ practice runs on an embedded SQLite file under ``var/``. Bad values fail loudly 
 start-up rather than half-working in front of a client.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +77,12 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "simple_history",
     "practice",
     "clients",
     "sessions.apps.TreatmentSessionsConfig",
@@ -83,12 +91,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "practice.middleware.SessionTimeoutMiddleware",
+    "practice.middleware.TwoFactorRequiredMiddleware",
+    "practice.middleware.NoStoreWhenSignedInMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it turns a lockout noticed during sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "practice.urls"
@@ -137,6 +153,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -183,10 +205,62 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Sessions: signed out after 30 minutes without a request and 12 hours after signing in
+# (practice.middleware.SessionTimeoutMiddleware); the cookie never outlives the absolute limit.
+PRACTICE_SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+PRACTICE_SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)
+SESSION_COOKIE_AGE = PRACTICE_SESSION_ABSOLUTE_TIMEOUT
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Addresses in the audit trail and for sign-in throttling: the number of proxies in front of the
+# app that append to X-Forwarded-For (0 = use the connecting address).
+PRACTICE_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Sign-in throttling (django-axes): five failures for one username from one address lock that
+# pair for 15 minutes. Locking by the pair means nobody can lock a therapist out from elsewhere.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "practice.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "practice.security.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail (practice.AuditEvent)
+AXES_ENABLE_ADMIN = False  # practice.admin shows lockouts to owners instead
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Two-factor sign-in (django-otp, TOTP with recovery codes): required for owners and therapists
+# whenever DEBUG is off; the local demo may run without it so a new user can look around at once.
+PRACTICE_REQUIRE_2FA = env_bool("PRACTICE_REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "MS massage practice")
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from another host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
+
+# Change history is for reading: no "revert to this version" should an admin page offer it
+# (corrections go through the forms, and signed sessions through amendments).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Sign-ins and failures are in the audit trail; axes would log each one again.
+    "loggers": {"axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")}},
 }

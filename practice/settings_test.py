@@ -14,3 +14,6 @@ STORAGES = {
 }
 SECURE_SSL_REDIRECT = False
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405  (whitenoise warns when it is missing)
+# Two-factor sign-in is tested on its own (tests/practice/test_security.py turns it on); other tests
+# sign people in with force_login and would otherwise meet the two-factor page first.
+PRACTICE_REQUIRE_2FA = False

@@ -1,0 +1,209 @@
+"""The practice-wide records: the audit trail, and the change history of clinical records."""
+
+import datetime as dt
+import hashlib
+import json
+
+import simple_history
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from clients.models import Client, DiseasePhase
+from sessions.models import TreatmentSession
+
+# The first event of the chain points at this instead of a previous hash.
+GENESIS_HASH = "0" * 64
+
+
+class AuditAction(models.TextChoices):
+    READ = "read", "Read"
+    CREATE = "create", "Create"
+    CHANGE = "change", "Change"
+    SIGN = "sign", "Sign"
+    AMEND = "amend", "Amend"
+    ARCHIVE = "archive", "Archive"
+    PHASE_CHANGE = "phase_change", "Phase change"
+    LOGIN = "login", "Sign-in"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    LOGOUT = "logout", "Sign-out"
+    ACCESS_DENIED = "access_denied", "Access denied"
+    EXPORT = "export", "Export"
+
+
+class AuditOutcome(models.TextChoices):
+    OK = "ok", "OK"
+    DENIED = "denied", "Denied"
+    FAILED = "failed", "Failed"
+
+
+class AuditLogImmutableError(Exception):
+    """Audit events are written once and never changed or deleted."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_client(self, client_id: int):
+        return self.filter(client_id=client_id)
+
+    def update(self, **kwargs):
+        raise AuditLogImmutableError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditLogImmutableError("Audit events cannot be deleted.")
+
+    def bulk_create(self, *args, **kwargs):
+        # Every event must be chained on its own, under the chain lock: see practice.audit.
+        raise AuditLogImmutableError("Audit events are appended one at a time through practice.audit.record().")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AuditLogImmutableError("Audit events cannot be changed.")
+
+
+class AuditEvent(models.Model):
+    """One thing someone did to (or tried to do to) a record. No health data: ids and names of actions only.
+
+    ``sequence`` numbers events 1, 2, 3... without gaps; ``hash`` covers the event's fields and the
+    previous event's hash, so an edited, removed or inserted event breaks the chain
+    (``manage.py verify_audit_chain``). Append through ``practice.audit.record()``.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    time = models.DateTimeField(default=timezone.now, db_index=True)
+    # No database constraint: the log must never stop a user account from being removed, and the
+    # username copy keeps the event readable afterwards.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    # A plain number, not a foreign key: the log never blocks or cascades with the clinical tables.
+    client_id = models.PositiveBigIntegerField(null=True, blank=True)
+    ip_address = models.CharField("IP address", max_length=45, blank=True)
+    outcome = models.CharField(max_length=10, choices=AuditOutcome.choices, default=AuditOutcome.OK)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sequence"]
+        get_latest_by = "sequence"
+        indexes = [
+            models.Index(fields=["client_id", "time"], name="audit_client_time_idx"),
+            models.Index(fields=["actor", "time"], name="audit_actor_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_username or "anonymous"
+        what = f" {self.object_type} {self.object_id}".rstrip()
+        return f"#{self.sequence} {who} {self.get_action_display().lower()}{what} ({self.outcome})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogImmutableError("Audit events cannot be changed.")
+        if not self.hash or self.hash != self.compute_hash():
+            raise AuditLogImmutableError("Audit events are appended through practice.audit.record().")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogImmutableError("Audit events cannot be deleted.")
+
+    def canonical(self) -> bytes:
+        """The bytes the hash covers: every field but the hash itself, in a fixed order and format."""
+        return canonical_bytes(
+            sequence=self.sequence,
+            time=self.time,
+            actor_id=self.actor_id,
+            actor_username=self.actor_username,
+            action=self.action,
+            object_type=self.object_type,
+            object_id=self.object_id,
+            client_id=self.client_id,
+            ip_address=self.ip_address,
+            outcome=self.outcome,
+            prev_hash=self.prev_hash,
+        )
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+
+def canonical_bytes(
+    *,
+    sequence: int,
+    time: dt.datetime,
+    actor_id: int | None,
+    actor_username: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    client_id: int | None,
+    ip_address: str,
+    outcome: str,
+    prev_hash: str,
+) -> bytes:
+    # Times are hashed in UTC with microseconds, as both databases store them.
+    record = {
+        "sequence": int(sequence),
+        "time": time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor_id": actor_id,
+        "actor_username": actor_username,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "client_id": client_id,
+        "ip_address": ip_address,
+        "outcome": outcome,
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class AuditChainHead(models.Model):
+    """One row holding the length of the audit chain.
+
+    Appending bumps ``length`` with an upsert first, which locks this row until the transaction
+    ends (PostgreSQL) or takes SQLite's write lock: appenders queue here, so two events can never
+    chain onto the same predecessor. The length also shows when the newest events were removed,
+    which a hash chain alone cannot.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    length = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(name="audit_chain_head_single_row", condition=models.Q(id=1))]
+
+    def __str__(self) -> str:
+        return f"audit chain of {self.length} events"
+
+
+# Full change history of the clinical records (django-simple-history). The history tables live in this
+# app so that the clinical apps' migrations stay their own. Saves through the ORM are recorded on
+# every database; queryset.update() and bulk_create() are not (see docs/backup-restore.md).
+for _model in (Client, DiseasePhase, TreatmentSession):
+    simple_history.register(_model, app="practice")
+
+
+def record_history(instance: models.Model, *, user=None, reason: str = "") -> None:
+    """Store the current state of a tracked record as one history row.
+
+    For writes that go around ``save()``, such as the conditional ``update()`` in
+    ``sessions.services.session_sign``: django-simple-history only sees saves.
+    """
+    history_model = instance.history.model
+    state = {field.attname: getattr(instance, field.attname) for field in history_model.tracked_fields}
+    history_model.objects.create(
+        history_date=timezone.now(),
+        history_type="~",
+        history_user=user,
+        history_change_reason=reason[:100] or None,
+        **state,
+    )

@@ -1,0 +1,81 @@
+"""Production settings, checked in a fresh process with only the environment a deployment would set."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(60),
+    "ALLOWED_HOSTS": "practice.example.org",
+    # Never connected to: the checks below do not open the database.
+    "DATABASE_URL": "postgres://practice:secret@db.invalid:5432/practice",
+}
+
+
+def run_manage(*args: str, **overrides: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", *PRODUCTION}}
+    env.update(PRODUCTION, DJANGO_SETTINGS_MODULE="practice.settings")
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_reports_no_warnings_with_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_does_warn_when_a_protection_is_turned_off():
+    # Proves the check above can fail: without HSTS, Django's deploy check warns.
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", SECURE_HSTS_SECONDS="0")
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr + result.stdout
+
+
+def test_production_defaults_are_safe():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.PRACTICE_REQUIRE_2FA, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_AGE, s.PRACTICE_SESSION_IDLE_TIMEOUT)"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "True", "31536000", "43200", "1800"]
+
+
+def test_the_local_demo_may_run_without_two_factor():
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.PRACTICE_REQUIRE_2FA)",
+        DEBUG="1",
+    )
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY is not set"),
+        ({"DEBUG": "maybe"}, "DEBUG must be one of"),
+        ({"DATABASE_URL": "mysql://practice@db.invalid/practice"}, "DATABASE_URL must point at PostgreSQL"),
+        ({"PRACTICE_REQUIRE_2FA": "sometimes"}, "PRACTICE_REQUIRE_2FA must be one of"),
+    ],
+)
+def test_bad_production_settings_refuse_to_start_with_a_clear_message(overrides, message):
+    result = run_manage("check", **overrides)
+    assert result.returncode != 0
+    assert message in result.stderr
