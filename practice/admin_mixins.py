@@ -1,9 +1,30 @@
-"""Admin building blocks shared by the apps."""
+"""Admin building blocks shared by the apps, and what keeps big changelists fast.
+
+A changelist of millions of sessions costs, left to Django's defaults, a COUNT(*) over every
+matching row for the paginator, a DISTINCT over every row for the date drill-down, and another
+for each "by value" filter, on every page view (1.1 s for the sessions list at 4.4 million
+sessions, 0.56 s for the audit log at a million events). ``LargeTableAdmin`` replaces all three:
+counts are exact for small results and the planner's estimate for big ones, the drill-down reads
+one index entry per year (month, day), and value filters read the newest rows only (30 ms each).
+"""
+
+import datetime as dt
+import json
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connections, models
+from django.db.models.constants import LOOKUP_SEP
+from django.utils import timezone
 from django.utils.functional import cached_property
+
+# Up to this many rows a result is counted exactly (cheap); beyond it the planner's estimate is shown.
+EXACT_COUNT_LIMIT = 10_000
+# A drill-down level with more candidate periods than this falls back to Django's own query.
+MAX_PERIODS = 120
+# A "by value" filter on a big table lists the values found in this many newest rows.
+RECENT_ROWS = 5_000
 
 
 class NoDeleteAdminMixin:
@@ -26,26 +47,202 @@ class ReadOnlyInlineMixin:
 
 
 class EstimatedCountPaginator(Paginator):
-    """Avoid COUNT(*) over the whole table on PostgreSQL when nothing is filtered.
+    """Count exactly up to ``EXACT_COUNT_LIMIT`` rows; beyond that, on PostgreSQL, use the planner's estimate.
 
-    The planner's estimate is good enough for page links on a table of hundreds of
-    thousands of rows; filtered lists still count exactly.
+    The exact count reads at most ``EXACT_COUNT_LIMIT + 1`` rows (a capped subquery), so a big
+    result never costs a full COUNT(*). The estimate is what EXPLAIN says the query returns: good
+    enough for page links over millions of sessions, filtered or not. SQLite has no estimate to give
+    and counts the big result in full.
     """
+
+    exact_limit = EXACT_COUNT_LIMIT
 
     @cached_property
     def count(self) -> int:
-        query = self.object_list.query
-        if connection.vendor == "postgresql" and not query.where and not query.distinct:
-            table = self.object_list.model._meta.db_table
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
-                row = cursor.fetchone()
-            if row and row[0] > 10_000:
-                return int(row[0])
-        return super().count
+        queryset = self.object_list
+        if not isinstance(queryset, models.QuerySet):
+            return super().count
+        # Only the ids: annotations the page shows (last session, counts...) are not computed to count.
+        capped = queryset.order_by().values("pk")[: self.exact_limit + 1].count()
+        if capped <= self.exact_limit:
+            return capped
+        if connections[queryset.db].vendor != "postgresql":
+            return super().count
+        return max(planner_estimate(queryset), capped)
+
+
+def planner_estimate(queryset: models.QuerySet) -> int:
+    """The number of rows PostgreSQL's planner expects ``queryset`` to return (one EXPLAIN, no rows read)."""
+    connection = connections[queryset.db]
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class CheapDateDrillDownQuerySet(models.QuerySet):
+    """``dates()`` and ``datetimes()`` that never scan the whole table.
+
+    The admin's date drill-down lists the years (months, days) that hold rows, which Django asks
+    for as SELECT DISTINCT date_trunc(...) over every matching row. Here: the first and last value
+    (two index probes), then one query asking, for each period between them, whether any row
+    falls in it (one index entry each).
+    """
+
+    def aggregate(self, *args, **kwargs):
+        result = super().aggregate(*args, **kwargs)
+        # The drill-down first asks for first=Min(field), last=Max(field) on this very queryset; keep the
+        # answer so that listing the periods does not ask again.
+        first, last = kwargs.get("first"), kwargs.get("last")
+        if not args and len(kwargs) == 2 and isinstance(first, models.Min) and isinstance(last, models.Max):
+            field = getattr(first.source_expressions[0], "name", None)
+            if field and field == getattr(last.source_expressions[0], "name", None):
+                self.__dict__.setdefault("_spans", {})[field] = result
+        return result
+
+    def dates(self, field_name, kind, order="ASC"):
+        if kind == "week" or order != "ASC":
+            return super().dates(field_name, kind, order)
+        return self._periods(field_name, kind, aware=False) or super().dates(field_name, kind, order)
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if kind not in ("year", "month", "day") or order != "ASC" or tzinfo is not None:
+            return super().datetimes(field_name, kind, order, tzinfo)
+        return self._periods(field_name, kind, aware=True) or super().datetimes(field_name, kind, order, tzinfo)
+
+    def _periods(self, field_name: str, kind: str, *, aware: bool) -> list | None:
+        span = self.__dict__.get("_spans", {}).get(field_name) or self.aggregate(
+            first=models.Min(field_name), last=models.Max(field_name)
+        )
+        if span["first"] is None:
+            return []
+        first, last = span["first"], span["last"]
+        if aware and timezone.is_aware(first):
+            first, last = timezone.localtime(first), timezone.localtime(last)
+        starts = _period_starts(_as_date(first), _as_date(last), kind)
+        if len(starts) > MAX_PERIODS:
+            return None
+        bounds = [(start, _next_period(start, kind)) for start in starts]
+        if aware:
+            bounds = [(_local_midnight(start), _local_midnight(end)) for start, end in bounds]
+        present = self._any_in(field_name, bounds)
+        return [start for (start, _end), found in zip(bounds, present, strict=True) if found]
+
+    def _any_in(self, field_name: str, bounds: list[tuple]) -> list[bool]:
+        """One query: for each [start, end), is there a row? Each part reads one entry of the field's index.
+
+        Scalar subqueries, not EXISTS: PostgreSQL drops ORDER BY ... LIMIT inside EXISTS, and without
+        it the planner may prefer a sequential scan "until the first match", which reads every earlier
+        year first when rows are stored roughly in date order (as an audit log is).
+        """
+        parts, params = [], []
+        for start, end in bounds:
+            in_period = self.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+            probe = in_period.order_by(field_name).values("pk")[:1]
+            sql, probe_params = probe.query.sql_with_params()
+            parts.append(f"({sql})")
+            params.extend(probe_params)
+        with connections[self.db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            return [value is not None for value in cursor.fetchone()]
+
+
+def _as_date(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _period_starts(first: dt.date, last: dt.date, kind: str) -> list[dt.date]:
+    start = {"year": first.replace(month=1, day=1), "month": first.replace(day=1), "day": first}[kind]
+    starts = []
+    while start <= last and len(starts) <= MAX_PERIODS:
+        starts.append(start)
+        start = _next_period(start, kind)
+    return starts
+
+
+def _next_period(start: dt.date, kind: str) -> dt.date:
+    if kind == "year":
+        return start.replace(year=start.year + 1)
+    if kind == "month":
+        return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return start + dt.timedelta(days=1)
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+_cheap_classes: dict[type, type] = {}
+
+
+def with_cheap_date_drill_down(queryset: models.QuerySet) -> models.QuerySet:
+    """The same queryset (and every queryset chained from it) with the cheap ``dates()``/``datetimes()``.
+
+    The model's own QuerySet class is kept (its methods still work): a subclass mixing in the cheap
+    versions is made once per class.
+    """
+    base = type(queryset)
+    if issubclass(base, CheapDateDrillDownQuerySet):
+        return queryset
+    if base not in _cheap_classes:
+        name = f"CheapDates_{base.__module__.replace('.', '_')}_{base.__name__}"
+        cheap = type(name, (CheapDateDrillDownQuerySet, base), {"__module__": __name__, "__qualname__": name})
+        globals().setdefault(name, cheap)  # findable by name, so a queryset of it can be pickled
+        _cheap_classes[base] = cheap
+    clone = queryset._chain()
+    clone.__class__ = _cheap_classes[base]
+    return clone
+
+
+class RecentValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """Django's "by value" filter, listing the values of the newest ``RECENT_ROWS`` rows.
+
+    The stock filter runs SELECT DISTINCT over the whole table on every page view (128 ms over a
+    million audit events). The values of such columns (kinds of events, say) change slowly; a value
+    only old rows hold can still be filtered on from the address bar.
+    """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        # Read newest first along the primary key, then tell the values apart here: 5,000 short strings
+        # are a few milliseconds, where any DISTINCT the database plans is a join or a scan.
+        newest = model._default_manager.order_by("-pk").values_list(field.name, flat=True)[:RECENT_ROWS]
+        values = set(newest)
+        self.lookup_choices = sorted(value for value in values if value is not None)
+        if None in values:
+            self.lookup_choices.append(None)
+
+
+def cheap_list_filter(model: type[models.Model], spec):
+    """``spec`` itself, unless it is a plain field name Django would filter with a table-wide DISTINCT."""
+    if not isinstance(spec, str) or LOOKUP_SEP in spec:
+        return spec
+    try:
+        field = model._meta.get_field(spec)
+    except FieldDoesNotExist:
+        return spec
+    if field.is_relation or field.flatchoices or isinstance(field, models.BooleanField | models.DateField):
+        return spec
+    return (spec, RecentValuesFieldListFilter)
 
 
 class LargeTableAdmin(admin.ModelAdmin):
+    """For tables that grow without bound (sessions, phases, the audit log, histories).
+
+    No full-table count (``show_full_result_count = False`` and the estimating paginator), a date
+    drill-down that reads indexes only, and "by value" filters that read recent rows only.
+    Subclasses still set ``list_select_related`` so a page of 50 rows costs one query, not 50.
+    """
+
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
+
+    def get_queryset(self, request):
+        return with_cheap_date_drill_down(super().get_queryset(request))
+
+    def get_list_filter(self, request):
+        return [cheap_list_filter(self.model, spec) for spec in super().get_list_filter(request)]

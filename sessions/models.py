@@ -118,8 +118,13 @@ class TreatmentSessionQuerySet(models.QuerySet):
 
 
 class TreatmentSession(ScoreChanges, models.Model):
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="sessions")
-    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatment_sessions")
+    # No single-column indexes on these two: session_client_started_idx and session_therapist_started_idx
+    # (Meta.indexes) start with them and serve every lookup; at millions of sessions each copy costs
+    # ~30 MB and a write per insert.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="sessions", db_index=False)
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatment_sessions", db_index=False
+    )
     started_at = models.DateTimeField(default=timezone.now)
     duration_minutes = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(5), MaxValueValidator(240)]
@@ -224,7 +229,10 @@ class TreatmentSession(ScoreChanges, models.Model):
 class TechniqueUse(models.Model):
     """One technique applied to one body region at one pressure during a session."""
 
-    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="technique_uses")
+    # Looked up by session through technique_use_unique (session first), so no index of its own.
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.CASCADE, related_name="technique_uses", db_index=False
+    )
     technique = models.ForeignKey(Technique, on_delete=models.PROTECT, related_name="uses")
     body_region = models.CharField(max_length=20, choices=BodyRegion.choices)
     pressure = models.CharField(max_length=10, choices=Pressure.choices, default=Pressure.LIGHT)

@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from practice import bench
+
+
+class Command(BaseCommand):
+    help = (
+        "Time every page against the configured database: median and 95th percentile server time, queries, "
+        "and the ratio to an empty view and to a raw SQL fetch of the page's rows. Prepares the clients and "
+        "users it needs inside the data set (seed it first, e.g. seed_demo --clients 10000 --years 10)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repeat", type=int, default=20, help="Timed requests per page (default 20).")
+        parser.add_argument("--warmup", type=int, default=2, help="Untimed requests first (default 2).")
+        parser.add_argument("--json", metavar="PATH", help="Also write the figures to this JSON file.")
+        parser.add_argument("--only", default="", help="Only pages whose name contains this text.")
+        parser.add_argument(
+            "--audit-events",
+            type=int,
+            default=bench.DEFAULT_AUDIT_EVENTS,
+            help="Grow the audit log to this many events first (PostgreSQL; default 1,000,000; 0 to leave it).",
+        )
+
+    def handle(self, *args, repeat, warmup, json, only, audit_events, **options):
+        if repeat < 1 or warmup < 0:
+            raise CommandError("--repeat must be at least 1 and --warmup at least 0.")
+        report = bench.run_bench(
+            repeat=repeat, warmup=warmup, only=only, audit_events=audit_events, log=self.stderr.write
+        )
+        self.stdout.write(bench.format_table(report))
+        if json:
+            bench.write_json(report, json)
+            self.stdout.write(f"\nFigures written to {json}.")

@@ -1,0 +1,363 @@
+"""What keeps a large practice fast: admin changelists, the bulk seed and the benchmark itself.
+
+Figures are measured by ``manage.py bench``, never asserted here; these tests pin what must not
+grow with the data (queries per page) and what the fast paths must still get right.
+"""
+
+import datetime as dt
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Client, DiseasePhase
+from practice import admin_mixins, audit, bench, demo
+from practice.admin_mixins import EstimatedCountPaginator, RecentValuesFieldListFilter, cheap_list_filter
+from practice.models import AuditEvent
+from sessions.models import SessionStatus, TechniqueUse, TreatmentSession
+from tests.factories import make_client, make_phase, make_session
+
+
+def local(*args) -> dt.datetime:
+    return timezone.make_aware(dt.datetime(*args))
+
+
+# Sessions in 2019, 2021 and 2022 (none in 2020), at the edges of days, months and years in local time.
+SESSION_TIMES = [
+    local(2019, 12, 31, 23, 30),
+    local(2021, 3, 28, 0, 30),  # the night the clocks go forward
+    local(2021, 6, 30, 23, 30),  # BST: 22:30 UTC, still June here
+    local(2021, 7, 1, 0, 15),  # BST: 23:15 UTC on 30 June, July here
+    local(2022, 1, 1, 0, 0),
+]
+
+
+@pytest.fixture
+def practice(owner, therapist):
+    """Clients with phases and sessions spread over the years; ``grow`` adds more of the same."""
+
+    def grow(clients: int) -> None:
+        for _ in range(clients):
+            client = make_client(therapists=[therapist], last_name="Ashby")
+            make_phase(client, started_on=dt.date(2019, 1, 1))
+            for started_at in SESSION_TIMES:
+                make_session(client, therapist, started_at=started_at, uses=[("swedish", "calf_left", "light")])
+            audit.record(None, audit.READ, obj=client, actor=therapist)
+
+    grow(2)
+    return grow
+
+
+def changelist(model, query: str = "") -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return f"{url}?{query}" if query else url
+
+
+def queries_for(client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured), response.content.decode()
+
+
+# (model, query, queries): the sign-in session, the owner and their permissions (5 queries), the capped
+# count, the page's rows and their related rows, and for a date field the drill-down: its first and last
+# date, then one query probing every year (month, day) between them.
+CHANGELISTS = [
+    (TreatmentSession, "", 10),
+    (TreatmentSession, "status__exact=draft", 10),
+    (TreatmentSession, "setting__exact=clinic", 10),
+    (TreatmentSession, "q=ashby", 10),
+    (TreatmentSession, "started_at__year=2021", 10),
+    (TreatmentSession, "started_at__year=2021&started_at__month=6", 10),
+    (TreatmentSession, "started_at__year=2021&started_at__month=6&started_at__day=30", 8),
+    (Client, "", 10),
+    (Client, "ms_type__exact=unknown", 10),
+    (Client, "current_phase=remission", 10),
+    (Client, "archived=all", 10),
+    (Client, "q=ashby", 10),
+    (DiseasePhase, "", 10),
+    (DiseasePhase, "phase__exact=remission", 10),
+    (DiseasePhase, "q=ashby", 10),
+    (AuditEvent, "", 11),
+    (AuditEvent, "action__exact=read", 11),
+    (AuditEvent, "object_type=client", 11),
+    (AuditEvent, "q=maria", 11),
+]
+
+
+@pytest.mark.django_db
+class TestAdminChangelists:
+    @pytest.mark.parametrize(("model", "query", "expected"), CHANGELISTS)
+    def test_queries_are_pinned_and_do_not_grow_with_the_rows(self, client, owner, practice, model, query, expected):
+        client.force_login(owner)
+        url = changelist(model, query)
+        small, _html = queries_for(client, url)
+        practice(6)
+        large, html = queries_for(client, url)
+        assert (small, large) == (expected, expected), url
+        assert "Ashby" in html or model is AuditEvent
+
+    def test_a_result_beyond_the_exact_count_costs_one_query_more_not_a_full_count(
+        self, client, owner, practice, monkeypatch
+    ):
+        client.force_login(owner)
+        url = changelist(TreatmentSession)
+        monkeypatch.setattr(EstimatedCountPaginator, "exact_limit", 3)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert len(captured) == 11
+        counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper() or "EXPLAIN" in q["sql"]]
+        assert "LIMIT 4" in counts[0]  # reads at most the limit + 1 rows
+        if connection.vendor == "postgresql":
+            assert counts[1].startswith("EXPLAIN")  # then asks the planner, reading no rows
+        else:
+            assert "LIMIT" not in counts[1]  # SQLite has no estimate: it counts
+
+    def test_the_drill_down_lists_only_the_years_months_and_days_that_hold_sessions(self, client, owner, practice):
+        client.force_login(owner)
+        _n, years = queries_for(client, changelist(TreatmentSession))
+        assert "started_at__year=2019" in years and "started_at__year=2021" in years
+        assert "started_at__year=2020" not in years
+        _n, months = queries_for(client, changelist(TreatmentSession, "started_at__year=2021"))
+        assert {m for m in range(1, 13) if f"started_at__month={m}&" in months} == {3, 6, 7}
+        _n, days = queries_for(client, changelist(TreatmentSession, "started_at__year=2021&started_at__month=6"))
+        assert "started_at__day=30" in days and "started_at__day=1&" not in days
+
+    def test_the_by_value_filter_lists_the_values_of_the_newest_rows(self, client, owner, practice, monkeypatch):
+        monkeypatch.setattr(admin_mixins, "RECENT_ROWS", 2)
+        audit.record(None, audit.EXPORT, object_type="trends_csv", client_id=1, actor=owner)
+        audit.record(None, audit.LOGIN, actor=owner)
+        audit.record(None, audit.LOGIN, actor=owner)
+        client.force_login(owner)
+        _n, html = queries_for(client, changelist(AuditEvent))
+        assert "object_type=trends_csv" not in html  # only in an older row
+        _n, html = queries_for(client, changelist(AuditEvent, "object_type=trends_csv"))
+        assert "1 audit event" in html  # still reachable from the address
+
+
+class TestCheapListFilter:
+    @pytest.mark.parametrize(
+        ("spec", "cheap"),
+        [
+            ("email", True),  # a plain text column: Django would DISTINCT the whole table
+            ("ms_type", False),  # choices: listed from the field, no query
+            ("heat_sensitive", False),
+            ("archived_at", False),
+            ("therapists", False),
+            ("user__username", False),
+        ],
+    )
+    def test_only_plain_value_filters_are_replaced(self, spec, cheap):
+        result = cheap_list_filter(Client, spec)
+        assert result == ((spec, RecentValuesFieldListFilter) if cheap else spec)
+
+    def test_filter_classes_and_tuples_are_left_alone(self):
+        spec = ("email", RecentValuesFieldListFilter)
+        assert cheap_list_filter(Client, spec) is spec
+
+
+@pytest.mark.django_db
+class TestDateDrillDownQuerySet:
+    @pytest.fixture
+    def sessions(self, practice):
+        return admin_mixins.with_cheap_date_drill_down(TreatmentSession.objects.all())
+
+    @pytest.mark.parametrize(
+        ("kind", "where"),
+        [
+            ("year", {}),
+            ("month", {"started_at__year": 2021}),
+            ("day", {"started_at__year": 2021, "started_at__month": 6}),
+            ("day", {"started_at__year": 2021, "started_at__month": 3}),
+        ],
+    )
+    def test_gives_what_django_gives(self, sessions, kind, where):
+        expected = list(TreatmentSession.objects.filter(**where).datetimes("started_at", kind))
+        assert list(sessions.filter(**where).datetimes("started_at", kind)) == expected
+
+    def test_dates_of_a_date_field_match_django_too(self, practice):
+        phases = admin_mixins.with_cheap_date_drill_down(DiseasePhase.objects.all())
+        make_phase(make_client(), started_on=dt.date(2016, 5, 2), ended_on=dt.date(2016, 6, 1))
+        for kind in ("year", "month", "day"):
+            assert list(phases.dates("started_on", kind)) == list(DiseasePhase.objects.dates("started_on", kind))
+
+    def test_costs_two_queries_however_many_years(self, sessions, therapist, django_assert_num_queries):
+        make_session(make_client(), therapist, started_at=local(2009, 5, 1, 10))
+        with django_assert_num_queries(2):
+            years = [d.year for d in sessions.datetimes("started_at", "year")]
+        assert years == [2009, 2019, 2021, 2022]
+
+    def test_keeps_the_models_own_queryset_methods(self, sessions):
+        assert sessions.drafts().filter(started_at__year=2021).count() == 6
+        assert type(sessions.drafts()) is type(sessions)
+
+
+# --- the bulk seed -------------------------------------------------------------------------------------------------
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def snapshot() -> list[tuple]:
+    return list(
+        TreatmentSession.objects.order_by("client__email", "started_at").values_list(
+            "client__email", "started_at", "pain_before", "pain_after", "status", "subjective"
+        )
+    )
+
+
+@pytest.mark.django_db
+class TestBulkSeed:
+    def test_a_batch_costs_the_same_queries_whatever_its_size(self):
+        with transaction.atomic():
+            with CaptureQueriesContext(connection) as few:
+                demo.build_demo(clients=2, years=1, today=TODAY, batch_size=50)
+            transaction.set_rollback(True)
+        with CaptureQueriesContext(connection) as many:
+            demo.build_demo(clients=12, years=2, today=TODAY, batch_size=50)
+        assert TreatmentSession.objects.count() > 12 * 80
+        assert len(many) == len(few)
+
+    def test_sends_no_signals_and_leaves_no_history_until_the_first_edit(self):
+        saved = []
+        post_save.connect(lambda sender, **kwargs: saved.append(sender), weak=False, dispatch_uid="seed-test")
+        try:
+            demo.build_demo(clients=4, years=1, today=TODAY)
+        finally:
+            post_save.disconnect(dispatch_uid="seed-test")
+        assert not {TreatmentSession, TechniqueUse, DiseasePhase} & set(saved)
+        assert not TreatmentSession.history.exists() and not DiseasePhase.history.exists()
+        # The one save: linking demo client 0 to the portal account, a real edit.
+        assert list(Client.history.values_list("email", flat=True)) == [demo.demo_email(0)]
+        seeded = Client.objects.last()
+        seeded.phone = "07700 900123"
+        seeded.save()
+        assert Client.history.filter(id=seeded.pk).count() == 1
+
+    def test_rows_reference_each_other_and_later_inserts_get_fresh_ids(self, therapist):
+        demo.build_demo(clients=5, years=1, today=TODAY, batch_size=2)
+        assert not TechniqueUse.objects.exclude(session__in=TreatmentSession.objects.all()).exists()
+        assert not TreatmentSession.objects.exclude(client__in=Client.objects.all()).exists()
+        assert set(TechniqueUse.objects.values_list("session__client", flat=True)) == set(
+            Client.objects.values_list("pk", flat=True)
+        )
+        highest = TreatmentSession.objects.order_by("-pk").values_list("pk", flat=True).first()
+        session = make_session(Client.objects.first(), therapist, uses=[("reiki", "head", "light")])
+        assert session.pk > highest
+
+    def test_columns_it_does_not_generate_take_their_model_defaults(self):
+        demo.build_demo(clients=2, years=1, today=TODAY)
+        session = TreatmentSession.objects.signed().first()
+        assert session.version == 1
+        assert session.safety_override_reason == ""
+        assert session.created_at is not None and session.updated_at is not None
+        session.full_clean()
+
+    def test_the_batch_size_does_not_change_the_practice(self):
+        with transaction.atomic():
+            demo.build_demo(clients=5, years=1, seed=3, today=TODAY, batch_size=2)
+            first = snapshot()
+            transaction.set_rollback(True)
+        demo.build_demo(clients=5, years=1, seed=3, today=TODAY, batch_size=5)
+        assert snapshot() == first
+        assert any(status == SessionStatus.DRAFT for *_rest, status, _s in first)
+
+
+# --- the benchmark -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+class TestBench:
+    def test_runs_every_page_and_writes_a_table_and_json(self, tmp_path, owner):
+        demo.build_demo(clients=6, years=1)
+        out, err = StringIO(), StringIO()
+        path = tmp_path / "bench.json"
+        call_command(
+            "bench",
+            "--repeat",
+            "1",
+            "--warmup",
+            "0",
+            "--audit-events",
+            "20",
+            "--json",
+            str(path),
+            stdout=out,
+            stderr=err,
+        )
+        report = json.loads(path.read_text())
+        names = [page["name"] for page in report["pages"]]
+        assert len(names) == len(bench.pages())
+        assert {page["status"] for page in report["pages"]} == {"ok"}, report["pages"]
+        for page in report["pages"]:
+            assert page["queries"] > 0 and page["median_ms"] > 0
+            assert page["raw_ms"] is not None and page["x_bare"] > 1
+        table = out.getvalue()
+        assert "caseload (300 clients)" in table and "x raw" in table
+        assert report["meta"]["data_set"]["clients"] == Client.objects.count()
+
+    def test_preparing_twice_changes_nothing(self, db):
+        demo.build_demo(clients=3, years=1)
+        first = bench.prepare(audit_events=0, log=lambda message: None)
+        counts = (Client.objects.count(), TreatmentSession.objects.count(), User.objects.count())
+        second = bench.prepare(audit_events=0, log=lambda message: None)
+        assert (Client.objects.count(), TreatmentSession.objects.count(), User.objects.count()) == counts
+        assert first.record_client == second.record_client
+        assert {size: c.sessions.count() for size, c in second.clients_by_size.items()} == {5: 5, 52: 52, 520: 520}
+        assert second.portal_user.client_profile == second.record_client
+
+    def test_a_page_without_a_view_is_reported_not_available(self, db):
+        demo.build_demo(clients=2, years=1)
+        data = bench.prepare(audit_events=0, log=lambda message: None)
+        page = bench.Page("nowhere", "clients:no-such-page", "therapist")
+        assert bench.Bench(data, repeat=1, warmup=0).run(page).status == "not available"
+
+    def test_the_audit_log_it_writes_is_a_valid_chain(self, therapist):
+        if connection.vendor != "postgresql":
+            assert bench._fill_audit_log(50, log=lambda message: None) == 0  # appended by hand only on PostgreSQL
+            return
+        audit.record(None, audit.LOGIN, actor=therapist)
+        assert bench._fill_audit_log(50, log=lambda message: None) == 50
+        assert audit.verify_database().ok
+
+
+class TestFormFields:
+    HTML = """
+    <form method="post" action="/accounts/logout/"><input type="hidden" name="csrfmiddlewaretoken" value="x"></form>
+    <form method="post">
+      <input type="hidden" name="csrfmiddlewaretoken" value="tok">
+      <input type="number" name="duration_minutes" value="60">
+      <input type="radio" name="pain_before" value="1"><input type="radio" name="pain_before" value="2" checked>
+      <input type="checkbox" name="confirm_cautions">
+      <select name="setting"><option value="clinic">Clinic</option><option value="home" selected>Home</option></select>
+      <select name="uses-0-technique"><option value="">Choose</option><optgroup label="Recommended">
+        <option value="7">Reiki</option><option value="3">Swedish massage</option></optgroup></select>
+      <textarea name="plan">Rest &amp; water</textarea>
+      <input type="submit" name="go" value="Save">
+    </form>"""
+
+    def test_reads_what_a_browser_would_send_from_the_wanted_form(self):
+        form = bench.FormFields(self.HTML, "duration_minutes")
+        assert form.fields["csrfmiddlewaretoken"] == ["tok"]
+        assert form.fields["pain_before"] == ["2"]
+        assert form.fields["confirm_cautions"] == []
+        assert form.fields["setting"] == ["home"]
+        assert form.fields["uses-0-technique"] == [""]
+        assert form.fields["plan"] == ["Rest & water"]
+        assert "go" not in form.fields
+        assert form.options["uses-0-technique"][2] == ("3", "Swedish massage")
+
+    def test_fills_the_session_form_with_the_marker_and_one_technique(self):
+        data = bench.fill_session_form(bench.FormFields(self.HTML, "duration_minutes"), marker="run-1 #7")
+        assert data["subjective"] == ["run-1 #7"]
+        assert data["uses-0-technique"] == ["3"]
+        assert data["uses-0-body_region"] == ["upper_back"] and data["uses-0-pressure"] == ["light"]
+        assert data["csrfmiddlewaretoken"] == ["tok"]
