@@ -261,7 +261,8 @@ class DiseasePhase(models.Model):
     objects = DiseasePhaseQuerySet.as_manager()
 
     class Meta:
-        ordering = ["client", "started_on"]
+        # By id, not "client": ordering by a foreign key would join and sort by the client's name.
+        ordering = ["client_id", "started_on"]
         indexes = [models.Index(fields=["client", "started_on"], name="phase_client_start_idx")]
         constraints = [
             models.CheckConstraint(
@@ -337,7 +338,7 @@ class SelfReport(models.Model):
     objects = SelfReportQuerySet.as_manager()
 
     class Meta:
-        ordering = ["client", "recorded_on"]
+        ordering = ["client_id", "recorded_on"]
         constraints = [
             # At most one entry per client per day; a second entry that day updates the first.
             models.UniqueConstraint(fields=["client", "recorded_on"], name="self_report_one_per_day"),

@@ -257,7 +257,7 @@ class SessionAmendment(models.Model):
     changes = models.JSONField(default=dict, help_text='What changed, by field: {"field": {"from": old, "to": new}}.')
 
     class Meta:
-        ordering = ["session", "created_at"]
+        ordering = ["session_id", "created_at"]
 
     def __str__(self) -> str:
         return f"Amendment to {self.session} by {self.author}"
