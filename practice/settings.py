@@ -142,6 +142,16 @@ if _database["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _database["CONN_MAX_AGE"] = 0
+else:
+    # Behind PgBouncer in transaction mode server-side cursors break; see the README on production.
+    _database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
+    # Django's own psycopg pool, per process: useful with threaded workers.
+    _pool_size = env_int("DATABASE_POOL_MAX_SIZE", 0)
+    if _pool_size < 0:
+        raise ImproperlyConfigured("DATABASE_POOL_MAX_SIZE must be 0 (no pool) or more.")
+    if _pool_size:
+        _database["CONN_MAX_AGE"] = 0
+        _database.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": _pool_size}
 DATABASES = {"default": _database}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

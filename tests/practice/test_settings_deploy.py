@@ -73,9 +73,23 @@ def test_the_local_demo_may_run_without_two_factor():
         ({"DEBUG": "maybe"}, "DEBUG must be one of"),
         ({"DATABASE_URL": "mysql://practice@db.invalid/practice"}, "DATABASE_URL must point at PostgreSQL"),
         ({"PRACTICE_REQUIRE_2FA": "sometimes"}, "PRACTICE_REQUIRE_2FA must be one of"),
+        ({"DATABASE_POOL_MAX_SIZE": "-1"}, "DATABASE_POOL_MAX_SIZE must be 0"),
+        ({"CONN_MAX_AGE": "forever"}, "CONN_MAX_AGE must be a whole number"),
+        ({"CSRF_TRUSTED_ORIGINS": "practice.example.org"}, "CSRF_TRUSTED_ORIGINS entries must start with"),
     ],
 )
 def test_bad_production_settings_refuse_to_start_with_a_clear_message(overrides, message):
     result = run_manage("check", **overrides)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_database_pooling_is_set_from_the_environment():
+    code = (
+        "from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['OPTIONS'].get('pool', {}).get('max_size'), d['CONN_MAX_AGE'], d['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    pooled = run_manage("shell", "--no-imports", "-c", code, DATABASE_POOL_MAX_SIZE="4")
+    assert pooled.stdout.split() == ["4", "0", "False"], pooled.stderr
+    bouncer = run_manage("shell", "--no-imports", "-c", code, DATABASE_DISABLE_SERVER_SIDE_CURSORS="1")
+    assert bouncer.stdout.split() == ["None", "60", "True"], bouncer.stderr
