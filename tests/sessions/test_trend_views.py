@@ -72,7 +72,7 @@ def test_therapist_sees_the_chart_numbers_and_table_of_their_client(client, ther
         html,
     )
     assert "Swedish massage" in html and "Reflexology" in html
-    assert html.count('<tr>\n          <th scope="row" class="text-nowrap">') == 4
+    assert len(re.findall(r'<tr>\s*<th scope="row" class="text-nowrap">', html)) == 4
 
 
 def test_page_lists_every_session_in_range_without_a_cap(client, therapist, client_a):
@@ -335,8 +335,9 @@ def test_unknown_client_is_a_404(client, owner):
 
 # --- queries
 
-# Session, user, role groups, the client, the portal-profile check in the nav, and five for the report.
-PAGE_QUERIES = 10
+# Session, user, role groups, the client, the portal-profile check in the nav, five for the report,
+# and three for the audit event (practice.audit.record).
+PAGE_QUERIES = 13
 
 
 def _queries_for(client, url) -> int:
@@ -360,3 +361,28 @@ def test_page_and_csv_queries_do_not_grow_with_sessions(client, therapist, djang
     assert _queries_for(client, csv_url(few)) == _queries_for(client, csv_url(many))
     with django_assert_num_queries(PAGE_QUERIES):
         client.get(page_url(many), {"range": "all"})
+
+
+def test_session_table_escapes_what_it_shows():
+    from sessions.templatetags.trend_tags import trend_session_rows
+
+    row = {
+        "when": "1 Jan 2026, 10:00",
+        "draft": True,
+        "amended": False,
+        "phase": "remission",
+        "phase_label": "Remission",
+        "minutes": "60",
+        "setting": "Clinic",
+        "techniques": '<script>alert(1)</script>"',
+        "pain_before": "5",
+        "pain_after": "3",
+        "pain_change": "-2",
+        "fatigue_before": "6",
+        "fatigue_after": "4",
+        "fatigue_change": "-2",
+    }
+    html = trend_session_rows([row])
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in html
+    assert '<span class="badge text-bg-secondary">draft</span>' in html
