@@ -1,12 +1,13 @@
+from html import escape
+
 from django import template
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
-# One row of the trend page's session table. Built in Python rather than with a template loop:
-# a ten-year history has 520 rows of 11 cells, and the template engine made this table most of
-# the page's server time. format_html escapes every value.
+# One row of the trend page's session table. Built in Python rather than with a template loop,
+# and with html.escape rather than format_html: a ten-year history has 520 rows of 11 cells, and
+# each of those was several times slower. Every value goes through escape() below.
 _ROW = (
     '<tr><th scope="row" class="text-nowrap">{}{}</th>'
     '<td class="trend-phase-cell trend-phase-{}">{}</td>'
@@ -14,33 +15,33 @@ _ROW = (
     '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
     '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td></tr>'
 )
-_DRAFT = format_html(' <span class="badge text-bg-secondary">{}</span>', "draft")
-_AMENDED = format_html(' <span class="badge text-bg-light">{}</span>', "amended")
-_NONE = SafeString("")
+_DRAFT = ' <span class="badge text-bg-secondary">draft</span>'
+_AMENDED = ' <span class="badge text-bg-light">amended</span>'
+_CELLS = (
+    "phase",
+    "phase_label",
+    "minutes",
+    "setting",
+    "techniques",
+    "pain_before",
+    "pain_after",
+    "pain_change",
+    "fatigue_before",
+    "fatigue_after",
+    "fatigue_change",
+)
 
 
 @register.simple_tag
 def trend_session_rows(rows: list[dict]) -> SafeString:
     """The ``<tr>`` elements of the session table, from ``sessions.trend_views.table_rows``."""
-    return format_html_join(
-        "\n",
-        _ROW,
-        (
-            (
-                row["when"],
-                (_DRAFT if row["draft"] else _NONE) + (_AMENDED if row["amended"] else _NONE),
-                row["phase"],
-                row["phase_label"],
-                row["minutes"],
-                row["setting"],
-                row["techniques"],
-                row["pain_before"],
-                row["pain_after"],
-                row["pain_change"],
-                row["fatigue_before"],
-                row["fatigue_after"],
-                row["fatigue_change"],
+    return mark_safe(
+        "\n".join(
+            _ROW.format(
+                escape(str(row["when"])),
+                (_DRAFT if row["draft"] else "") + (_AMENDED if row["amended"] else ""),
+                *(escape(str(row[cell])) for cell in _CELLS),
             )
             for row in rows
-        ),
+        )
     )
