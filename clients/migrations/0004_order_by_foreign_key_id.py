@@ -4,18 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0003_self_report'),
+        ("clients", "0003_self_report"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='diseasephase',
-            options={'ordering': ['client_id', 'started_on']},
+            name="diseasephase",
+            options={"ordering": ["client_id", "started_on"]},
         ),
         migrations.AlterModelOptions(
-            name='selfreport',
-            options={'ordering': ['client_id', 'recorded_on']},
+            name="selfreport",
+            options={"ordering": ["client_id", "recorded_on"]},
         ),
     ]

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatment_sessions', '0003_drop_redundant_fk_indexes'),
+        ("treatment_sessions", "0003_drop_redundant_fk_indexes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='sessionamendment',
-            options={'ordering': ['session_id', 'created_at']},
+            name="sessionamendment",
+            options={"ordering": ["session_id", "created_at"]},
         ),
     ]
