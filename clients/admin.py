@@ -7,6 +7,8 @@ from django.utils.html import format_html
 
 from clients.invitations import portal_invitation_send
 from clients.models import Client, DiseasePhase, Phase
+from clients.portal_views import record_invitation
+from practice import audit
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
 from sessions.models import TreatmentSession
 
@@ -73,7 +75,7 @@ class CurrentPhaseFilter(admin.SimpleListFilter):
 
 
 @admin.register(Client)
-class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
+class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     list_display = [
         "full_name",
         "ms_type",
@@ -179,6 +181,7 @@ class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
         count = 0
         for client in queryset.active():
             client.archive()
+            audit.record(request, audit.ARCHIVE, obj=client)
             count += 1
         self.message_user(request, f"Archived {count} client(s). Their records are kept.", messages.SUCCESS)
 
@@ -187,6 +190,8 @@ class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
         count = 0
         for client in queryset.archived():
             client.unarchive()
+            # The log has no "restore" action: restoring is a change of the record (archived_at cleared).
+            audit.record(request, audit.CHANGE, obj=client)
             count += 1
         self.message_user(request, f"Restored {count} client(s).", messages.SUCCESS)
 
@@ -198,13 +203,15 @@ class ClientAdmin(NoDeleteAdminMixin, LargeTableAdmin):
                     client=client, invited_by=request.user, site_url=request.build_absolute_uri("/")
                 )
             except ValidationError as error:
+                record_invitation(request, client, None)
                 self.message_user(request, f"{client}: {' '.join(error.messages)}", messages.WARNING)
             else:
+                record_invitation(request, client, user)
                 self.message_user(request, f"{client}: invitation sent to {user.email}.", messages.SUCCESS)
 
 
 @admin.register(DiseasePhase)
-class DiseasePhaseAdmin(NoDeleteAdminMixin, LargeTableAdmin):
+class DiseasePhaseAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     list_display = ["client", "phase", "started_on", "ended_on", "is_current"]
     list_filter = ["phase", ("ended_on", admin.EmptyFieldListFilter)]
     search_fields = ["client__last_name", "client__first_name"]

@@ -80,6 +80,8 @@ class ClientProfileForm(forms.ModelForm):
             "in steps of 0.5 (there is no 0.5)."
         },
     )
+    # The model's text field has no limit; the form keeps an address to a sensible size.
+    address = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
     therapists = TherapistChoiceField(
         queryset=get_user_model().objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -93,7 +95,6 @@ class ClientProfileForm(forms.ModelForm):
         widgets = {
             "date_of_birth": DateInput,
             "physician_clearance_on": DateInput,
-            "address": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, can_assign_therapists: bool = False, **kwargs):
@@ -133,7 +134,7 @@ class PhaseStartForm(forms.Form):
 
     phase = forms.ChoiceField(label="New phase", choices=Phase.choices)
     started_on = forms.DateField(label="Started on", widget=DateInput, initial=timezone.localdate)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, client: Client, **kwargs):
         super().__init__(*args, prefix="start", **kwargs)

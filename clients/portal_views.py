@@ -1,7 +1,8 @@
 """The client portal: my sessions, how I feel today, my trends, my data; and the invitation that opens it.
 
 Every portal view takes the client from the signed-in account (``request.user.client_profile``), never from
-the address, so no address can show one client anything of another's.
+the address, so no address can show one client anything of another's. Pages and downloads of the record are
+reads and exports in the audit trail, as they are for therapists.
 """
 
 from django.contrib import messages
@@ -9,7 +10,7 @@ from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -32,7 +33,8 @@ from clients.invitations import (
 )
 from clients.models import Client, SelfReport
 from clients.portal_forms import SelfReportForm, self_report_record, todays_self_report
-from practice.access import client_required, clinician_required
+from practice import audit
+from practice.access import client_required, clinician_required, get_reachable_or_404
 from sessions.trend_views import trend_context
 from sessions.trends import resolve_range, trend_report
 
@@ -59,6 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "form": SelfReportForm.for_today(today),
         "today_report": today,
     }
+    audit.record(request, audit.READ, obj=client)
     return render(request, "portal/home.html", context)
 
 
@@ -72,7 +75,8 @@ def self_report(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SelfReportForm(request.POST)
         if form.is_valid():
-            _report, created = self_report_record(client=client, **form.cleaned_data)
+            report, created = self_report_record(client=client, **form.cleaned_data)
+            audit.record(request, audit.CREATE if created else audit.CHANGE, obj=report)
             messages.success(
                 request,
                 "Thank you. Today's entry is saved." if created else "Thank you. Today's entry is updated.",
@@ -81,6 +85,9 @@ def self_report(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         form, status = SelfReportForm.for_today(today), 200
+    audit.record(
+        request, audit.READ, object_type="self_report", object_id=today.pk if today else None, client_id=client.pk
+    )
     return render(request, "portal/self_report.html", {"form": form, "today_report": today}, status=status)
 
 
@@ -100,10 +107,11 @@ def trends(request: HttpRequest) -> HttpResponse:
         csv_url=reverse("portal:export_file", args=["trends.csv"]),
     )
     context["client"] = client
+    audit.record(request, audit.READ, object_type="trends", object_id=client.pk, client_id=client.pk)
     return render(request, "portal/trends.html", context)
 
 
-# The separate downloads, by the name in their address.
+# The separate downloads, by the name in their address; and each one's kind in the audit trail.
 EXPORT_FILES = {
     "sessions.csv": (
         ClientExport.sessions_csv,
@@ -114,6 +122,15 @@ EXPORT_FILES = {
     "trends.csv": (ClientExport.trends_csv, "Your sessions and daily scores as on My trends, with the changes."),
     "record.json": (ClientExport.record_json, "All of the above and your profile in one file, for other programs."),
 }
+
+
+EXPORT_OBJECT_TYPES = {name: name.replace(".", "_") for name in EXPORT_FILES} | {"my-record.zip": "record_zip"}
+
+
+def _download_recorded(request: HttpRequest, client: Client, name: str, file: ExportFile) -> HttpResponse:
+    response = _download(file)
+    audit.record(request, audit.EXPORT, object_type=EXPORT_OBJECT_TYPES[name], object_id=client.pk, client_id=client.pk)
+    return response
 
 
 @require_GET
@@ -147,7 +164,8 @@ def _download(file: ExportFile) -> HttpResponse:
 @never_cache
 @client_required
 def export_zip(request: HttpRequest) -> HttpResponse:
-    return _download(ClientExport(_client(request)).archive())
+    client = _client(request)
+    return _download_recorded(request, client, "my-record.zip", ClientExport(client).archive())
 
 
 @require_GET
@@ -161,25 +179,42 @@ def export_file(request: HttpRequest, filename: str) -> HttpResponse:
     params = request.GET.copy()
     params.setdefault("range", "all")
     _form, trend_range = resolve_range(params, today=timezone.localdate())
-    return _download(builder(ClientExport(_client(request), trend_range=trend_range)))
+    client = _client(request)
+    return _download_recorded(request, client, filename, builder(ClientExport(client, trend_range=trend_range)))
 
 
 @require_POST
 @clinician_required
 def invite(request: HttpRequest, client_id: int) -> HttpResponse:
     """A therapist or owner invites a client they care for to the portal."""
-    client = get_object_or_404(Client.objects.cared_for_by(request.user), pk=client_id)
+    client = get_reachable_or_404(
+        request, Client.objects.cared_for_by(request.user), object_type="client", pk=client_id
+    )
     try:
         user = portal_invitation_send(client=client, invited_by=request.user, site_url=request.build_absolute_uri("/"))
     except ValidationError as error:
+        record_invitation(request, client, None)
         messages.error(request, " ".join(error.messages))
     else:
+        record_invitation(request, client, user)
         messages.success(
             request,
             f"Invitation sent to {user.email}. The link works once and expires in {invitation_timeout_days()} days. "
             f"{client.first_name}'s username is {user.username}.",
         )
     return redirect(reverse("clients:detail", args=[client.pk]))
+
+
+def record_invitation(request: HttpRequest, client: Client, user) -> None:
+    """An invitation in the audit trail: the portal account it made (or renewed), or a refusal without one."""
+    audit.record(
+        request,
+        audit.CREATE,
+        object_type="portal_account",
+        object_id=user.pk if user is not None else None,
+        client_id=client.pk,
+        outcome=audit.OK if user is not None else audit.FAILED,
+    )
 
 
 class InvitationAcceptView(PasswordResetConfirmView):
@@ -202,6 +237,16 @@ class InvitationAcceptView(PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # Signing in records its own event; this one says the invitation was taken up.
+        user = form.user
+        audit.record(
+            self.request,
+            audit.CHANGE,
+            object_type="portal_account",
+            object_id=user.pk,
+            client_id=user.client_profile.pk,
+            actor=user,
+        )
         messages.success(self.request, "Welcome. Your password is set and you are signed in.")
         return response
 

@@ -1,31 +1,35 @@
 """The therapist's workspace for clients: the caseload, a client's record, the profile and the phase timeline.
 
 Every client is fetched through ``Client.objects.cared_for_by(request.user)``: a client someone
-does not care for is a 404, whatever the address.
+does not care for is a 404, whatever the address (and an ACCESS_DENIED event in the audit trail).
+Each page about one client records one audit event: the write it made, or else a read.
 """
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.formats import date_format
+from django.views.decorators.http import require_http_methods
 
 from clients import selectors
 from clients.body_regions import region_labels
 from clients.forms import ClientProfileForm, PhaseEndForm, PhaseStartForm
 from clients.models import ClearanceCondition, Client, DiseasePhase, Goal
-from practice.access import clinician_required
+from practice import audit
+from practice.access import clinician_required, get_reachable_or_404
 from practice.roles import is_owner
 
 
 def _reachable_client(request: HttpRequest, pk: int) -> Client:
-    return get_object_or_404(Client.objects.cared_for_by(request.user), pk=pk)
+    return get_reachable_or_404(request, Client.objects.cared_for_by(request.user), object_type="client", pk=pk)
 
 
 @clinician_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()
+    # A NUL byte can match no name, and PostgreSQL refuses it in a query: drop it.
+    search = request.GET.get("q", "").replace("\x00", "").strip()
     archived = request.GET.get("archived") == "1"
     clients = selectors.caseload(request.user, search=search, archived=archived)
     page = Paginator(clients, selectors.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -40,8 +44,10 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_object_or_404(selectors.record_clients(request.user), pk=pk)
-    return render(request, "clients/detail.html", _record_context(request, client))
+    client = get_reachable_or_404(request, selectors.record_clients(request.user), object_type="client", pk=pk)
+    context = _record_context(request, client)
+    audit.record(request, audit.READ, obj=client)
+    return render(request, "clients/detail.html", context)
 
 
 def _record_context(request: HttpRequest, client: Client) -> dict:
@@ -116,6 +122,7 @@ def _contacts(client: Client) -> list[tuple[str, str]]:
 
 
 @clinician_required
+@require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = _reachable_client(request, pk)
     can_assign = is_owner(request.user)
@@ -124,12 +131,16 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         # The profile and its therapists are one change: both saved or neither.
         with transaction.atomic():
             form.save()
+        audit.record(request, audit.CHANGE, obj=client)
         messages.success(request, f"{client.full_name}'s profile is saved.")
         return redirect("clients:detail", pk=client.pk)
+    # The form shows the whole profile: opening it (or seeing it again with errors) is a read.
+    audit.record(request, audit.READ, obj=client)
     return render(request, "clients/edit.html", {"client": client, "form": form})
 
 
 @clinician_required
+@require_http_methods(["GET", "POST"])
 def phase_start(request: HttpRequest, pk: int) -> HttpResponse:
     """GET shows the form on its own; the record page posts here too. Errors come back on this page."""
     client = _reachable_client(request, pk)
@@ -137,14 +148,17 @@ def phase_start(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         phase = form.save(recorded_by=request.user)
         if phase is not None:
+            audit.record(request, audit.PHASE_CHANGE, obj=phase)
             messages.success(request, f"{phase.get_phase_display()} recorded from {phase.started_on:%d %b %Y}.")
             return redirect("clients:detail", pk=client.pk)
     current = DiseasePhase.objects.for_client(client).current().first()
     context = {"client": client, "form": form, "current_phase": current, "action": "start"}
+    audit.record(request, audit.READ, obj=client)
     return render(request, "clients/phase_form.html", context)
 
 
 @clinician_required
+@require_http_methods(["GET", "POST"])
 def phase_end(request: HttpRequest, pk: int) -> HttpResponse:
     client = _reachable_client(request, pk)
     current = DiseasePhase.objects.for_client(client).current().first()
@@ -153,8 +167,10 @@ def phase_end(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("clients:detail", pk=client.pk)
     form = PhaseEndForm(request.POST or None, phase=current)
     if request.method == "POST" and form.is_valid() and form.save() is not None:
+        audit.record(request, audit.PHASE_CHANGE, obj=current)
         ended = f"{current.ended_on:%d %b %Y}"
         messages.success(request, f"The {current.get_phase_display().lower()} phase ended on {ended}.")
         return redirect("clients:detail", pk=client.pk)
     context = {"client": client, "form": form, "current_phase": current, "action": "end"}
+    audit.record(request, audit.READ, obj=client)
     return render(request, "clients/phase_form.html", context)

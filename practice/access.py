@@ -1,12 +1,25 @@
-"""Who may open which part of the product. Object access is scoped where objects are fetched."""
+"""Who may open which part of the product. Object access is scoped where objects are fetched.
+
+Role checks are the decorators below; object checks are :func:`get_reachable_or_404`, which every
+therapist view uses to fetch a client or session through a queryset already scoped to the user
+(``Client.objects.cared_for_by(user)``, ``TreatmentSession.objects.visible_to(user)``). Both answer
+"not yours" with the same 404 as "does not exist", and both leave an ACCESS_DENIED event in the
+audit trail when someone signed in is refused.
+"""
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
+from practice import audit
 from practice.roles import is_staff_member
+
+# One message for every refusal, so that a 404 never tells "not yours" from "no such thing".
+NOT_FOUND = "No such page."
 
 
 def clinician_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -20,7 +33,7 @@ def clinician_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not is_staff_member(request.user):
-            raise Http404("No such page.")
+            _refuse_page(request)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -34,7 +47,64 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if getattr(request.user, "client_profile", None) is None or is_staff_member(request.user):
-            raise Http404("No such page.")
+            _refuse_page(request)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _refuse_page(request: HttpRequest) -> None:
+    # The page's name, not its address: addresses can carry whatever was typed into them.
+    match = request.resolver_match
+    audit.record(
+        request,
+        audit.ACCESS_DENIED,
+        object_type="page",
+        object_id=match.view_name[:64] if match else "",
+        outcome=audit.DENIED,
+    )
+    raise Http404(NOT_FOUND)
+
+
+def get_reachable_or_404(request: HttpRequest, queryset: QuerySet, *, object_type: str, **lookup: Any) -> Model:
+    """The object ``lookup`` finds in ``queryset``, which is already scoped to what the user may reach.
+
+    When nothing is found but the object exists outside the user's scope, the refusal is recorded
+    (ACCESS_DENIED, outcome denied, with the object's id and its client's id) before the 404. The
+    response is the same 404 either way. A miss costs one more query, to tell the two apart.
+    """
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        # ValueError/TypeError: an id that is not a number, which can exist nowhere.
+        pass
+    hidden = _hidden(queryset.model, lookup)
+    if hidden is not None:
+        object_id, client_id = hidden
+        audit.record(
+            request,
+            audit.ACCESS_DENIED,
+            object_type=object_type,
+            object_id=object_id,
+            client_id=client_id,
+            outcome=audit.DENIED,
+        )
+    raise Http404(NOT_FOUND)
+
+
+def _hidden(model: type[Model], lookup: dict[str, Any]) -> tuple[Any, int | None] | None:
+    """(id, client id) of the object ``lookup`` finds among all rows, or None when there is none."""
+    if model._meta.label_lower == "clients.client":
+        client_field = "pk"
+    elif any(field.name == "client" for field in model._meta.get_fields()):
+        client_field = "client_id"
+    else:
+        client_field = None
+    fields = ["pk", client_field] if client_field else ["pk"]
+    try:
+        row = model._base_manager.filter(**lookup).values_list(*fields).first()
+    except (ValueError, TypeError):
+        return None
+    if row is None:
+        return None
+    return row[0], (row[1] if client_field else None)

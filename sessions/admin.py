@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
+from practice import audit
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
 from sessions.forms import phase_on
 from sessions.models import SessionAmendment, Technique, TechniqueUse, TreatmentSession
@@ -79,7 +80,7 @@ class AmendmentInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(TreatmentSession)
-class TreatmentSessionAdmin(NoDeleteAdminMixin, LargeTableAdmin):
+class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     list_display = [
         "started_at",
         "client",
@@ -125,7 +126,7 @@ class TreatmentSessionAdmin(NoDeleteAdminMixin, LargeTableAdmin):
 
 
 @admin.register(SessionAmendment)
-class SessionAmendmentAdmin(NoDeleteAdminMixin, LargeTableAdmin):
+class SessionAmendmentAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     list_display = ["session", "author", "created_at", "reason"]
     search_fields = ["session__client__last_name", "reason"]
     list_select_related = ["session__client", "author"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -40,6 +41,21 @@ SCORE_ERRORS = {
 EXTRA_ROWS_NEW = 3
 EXTRA_ROWS_EDIT = 1
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+# Free text is limited in the forms (the model's text fields are not): 10,000 characters is some 1,500
+# words per section, more than any session needs, and a paste gone wrong gets a message on its field.
+NOTE_MAX_LENGTH = 10_000
+NOTE_FIELDS = ("subjective", "objective", "assessment", "plan", "client_summary", "safety_override_reason", "reason")
+
+
+def limit_length(form: forms.Form, names: Iterable[str], max_length: int = NOTE_MAX_LENGTH) -> None:
+    """Give the form's text fields among ``names`` a maximum length, checked on the server and in the browser."""
+    for name in names:
+        field = form.fields.get(name)
+        if field is None:
+            continue
+        field.max_length = max_length
+        field.validators.append(MaxLengthValidator(max_length))
+        field.widget.attrs["maxlength"] = str(max_length)
 
 
 class ScoreRadioSelect(forms.RadioSelect):
@@ -137,6 +153,10 @@ class SessionForm(forms.ModelForm):
                 "max_value": "Enter the room temperature in °C (5 to 40).",
             },
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_length(self, NOTE_FIELDS)
 
 
 class EditSessionForm(SessionForm):
@@ -434,6 +454,7 @@ class AmendmentForm(forms.Form):
         self.fields.update(model_fields)
         self.fields["reason"] = reason
         self.order_fields(list(AMENDABLE_FIELDS) + ["reason"])
+        limit_length(self, NOTE_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -4,12 +4,13 @@ import csv
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client
-from practice.access import clinician_required
+from practice import audit
+from practice.access import clinician_required, get_reachable_or_404
 from sessions.trends import (
     CSV_COLUMNS,
     TrendRange,
@@ -77,7 +78,9 @@ def table_rows(report: TrendReport) -> list[dict]:
 
 
 def _client_and_report(request: HttpRequest, client_id: int):
-    client = get_object_or_404(Client.objects.cared_for_by(request.user), pk=client_id)
+    client = get_reachable_or_404(
+        request, Client.objects.cared_for_by(request.user), object_type="client", pk=client_id
+    )
     form, trend_range = resolve_range(request.GET, today=timezone.localdate())
     report = trend_report(client, start=trend_range.start, end=trend_range.end)
     return client, form, trend_range, report
@@ -94,6 +97,7 @@ def trend_page(request: HttpRequest, client_id: int) -> HttpResponse:
         csv_url=reverse("trends:csv", args=[client.pk]),
     )
     context["client"] = client
+    audit.record(request, audit.READ, object_type="trends", object_id=client.pk, client_id=client.pk)
     return render(request, "sessions/trends.html", context)
 
 
@@ -107,6 +111,7 @@ def trend_csv(request: HttpRequest, client_id: int) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     writer.writerows([_spreadsheet_safe(value) for value in row] for row in csv_rows(report))
+    audit.record(request, audit.EXPORT, object_type="trends_csv", object_id=client.pk, client_id=client.pk)
     return response
 
 

@@ -1,15 +1,21 @@
-"""Logging, reading, signing and amending treatment sessions: the therapist's side."""
+"""Logging, reading, signing and amending treatment sessions: the therapist's side.
+
+Each request records one audit event: the write it made (create, change, sign, amend), or else a read of
+the session (or, for a new session, of the client) whose data the page shows.
+"""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.models import Client, Phase
-from practice.access import clinician_required
+from practice import audit
+from practice.access import clinician_required, get_reachable_or_404
+from practice.models import record_history
 from sessions.forms import AmendmentForm, EditConflict, SessionEntry, SessionForm, findings_fingerprint, phase_on
 from sessions.models import SessionAmendment, Setting, TreatmentSession
 from sessions.safety import Finding, PlannedUse, client_alerts, has_caution, has_stop, screen_session
@@ -17,12 +23,12 @@ from sessions.services import session_amend, session_sign
 
 
 def get_client_or_404(request: HttpRequest, client_id: int) -> Client:
-    return get_object_or_404(Client.objects.cared_for_by(request.user), pk=client_id)
+    return get_reachable_or_404(request, Client.objects.cared_for_by(request.user), object_type="client", pk=client_id)
 
 
 def get_session_or_404(request: HttpRequest, session_id: int) -> TreatmentSession:
     sessions = TreatmentSession.objects.visible_to(request.user).select_related("client", "therapist", "signed_by")
-    return get_object_or_404(sessions.with_phase(), pk=session_id)
+    return get_reachable_or_404(request, sessions.with_phase(), object_type="session", pk=session_id)
 
 
 def session_findings(session: TreatmentSession, uses) -> list:
@@ -89,8 +95,10 @@ def new(request: HttpRequest, client_id: int) -> HttpResponse:
     entry = SessionEntry(client=client, therapist=request.user, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and entry.is_valid() and entry.review():
         session = entry.save_new()
+        audit.record(request, audit.CREATE, obj=session)
         messages.success(request, "Session saved as a draft. Sign it once the after-scores are in.")
         return redirect("sessions:detail", session_id=session.pk)
+    audit.record(request, audit.READ, obj=client)
     return _render_form(request, entry)
 
 
@@ -110,17 +118,24 @@ def edit(request: HttpRequest, session_id: int) -> HttpResponse:
         data=request.POST if request.method == "POST" else None,
     )
     if request.method == "GET":
+        audit.record(request, audit.READ, obj=session)
         return _render_form(request, entry, alerts=_prime_review(entry, session))
     if session.is_signed:
         # Signed while this form was open: nothing is saved, and what was typed stays on screen.
+        audit.record(request, audit.READ, obj=session)
         return _render_conflict(request, entry)
     if entry.is_valid() and entry.review():
         try:
-            entry.save_changes()
+            saved = entry.save_changes()
         except EditConflict:
+            audit.record(request, audit.READ, obj=session)
             return _render_conflict(request, entry)
+        # The conditional update goes around save(), so the change history is written here.
+        record_history(saved, user=request.user, reason="Draft edited")
+        audit.record(request, audit.CHANGE, obj=saved)
         messages.success(request, "Changes saved.")
         return redirect("sessions:detail", session_id=session.pk)
+    audit.record(request, audit.READ, obj=session)
     return _render_form(request, entry)
 
 
@@ -159,6 +174,7 @@ def detail(request: HttpRequest, session_id: int) -> HttpResponse:
         "amendments": [(a, _change_rows(a)) for a in amendments],
         "phase_label": phase_label(session.phase_on_date),
     }
+    audit.record(request, audit.READ, obj=session)
     return render(request, "sessions/session_detail.html", context)
 
 
@@ -188,6 +204,7 @@ def sign(request: HttpRequest, session_id: int) -> HttpResponse:
     try:
         session_sign(session=session, user=request.user)
     except ValidationError as error:
+        audit.record(request, audit.SIGN, obj=session, outcome=audit.FAILED)
         if hasattr(error, "error_dict"):
             messages.error(
                 request, "Record pain after and fatigue after the session before signing it (edit the draft)."
@@ -195,6 +212,9 @@ def sign(request: HttpRequest, session_id: int) -> HttpResponse:
         else:
             messages.error(request, " ".join(error.messages))
         return redirect("sessions:detail", session_id=session.pk)
+    # Signing is a conditional update that goes around save(): write the change history here.
+    record_history(session, user=request.user, reason="Signed")
+    audit.record(request, audit.SIGN, obj=session)
     messages.success(request, "Session signed. It is now locked; corrections are recorded as amendments.")
     return redirect("sessions:detail", session_id=session.pk)
 
@@ -209,12 +229,14 @@ def amend(request: HttpRequest, session_id: int) -> HttpResponse:
     form = AmendmentForm(request.POST or None, session=session)
     if request.method == "POST" and form.is_valid():
         try:
-            session_amend(
+            amendment = session_amend(
                 session=session, author=request.user, reason=form.cleaned_data["reason"], changes=form.changes()
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            audit.record(request, audit.AMEND, obj=amendment)
             messages.success(request, "Correction recorded. The signed original is kept beside it.")
             return redirect("sessions:detail", session_id=session.pk)
+    audit.record(request, audit.READ, obj=session)
     return render(request, "sessions/session_amend.html", {"session": session, "client": session.client, "form": form})

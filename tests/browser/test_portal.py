@@ -85,9 +85,11 @@ def test_client_accepts_invitation_records_scores_reads_trends_and_downloads_dat
     _tap(driver, driver.find_element(By.CSS_SELECTOR, "label[for=id_fatigue_6]"))
     driver.find_element(By.ID, "id_note").send_keys("Slept well.")
     screenshot(driver, "3-how-i-feel-today")
+    # The welcome message is a success alert too: wait for the page to be replaced, then for the new alert.
+    old_page = driver.find_element(By.TAG_NAME, "html")
     _tap(driver, driver.find_element(By.CSS_SELECTOR, "form.self-report button[type=submit]"))
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
-    assert "Today's entry is saved" in driver.find_element(By.CSS_SELECTOR, ".alert-success").text
+    wait.until(EC.staleness_of(old_page))
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "Today's entry is saved"))
     report = SelfReport.objects.get(client=client)
     assert (report.pain, report.fatigue, report.note) == (3, 6, "Slept well.")
 

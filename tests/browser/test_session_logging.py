@@ -23,6 +23,17 @@ def click(driver, element) -> None:
     element.click()
 
 
+def click_through(driver, element, timeout: float = 10) -> None:
+    """Click something that loads another page and wait until the old page is gone.
+
+    Waiting for text alone is not enough: the live safety screen and the messages can show the awaited
+    words on the old page already, and the next step would then act on a page being replaced.
+    """
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    click(driver, element)
+    WebDriverWait(driver, timeout).until(EC.staleness_of(old_page))
+
+
 def tap_score(driver, field: str, score: int) -> None:
     click(driver, driver.find_element(By.CSS_SELECTOR, f"label[for=id_{field}_{score}]"))
 
@@ -34,7 +45,7 @@ def fill_row(driver, index: int, technique: str, region: str, pressure: str) -> 
 
 
 def submit(driver) -> None:
-    click(driver, driver.find_element(By.CSS_SELECTOR, "#session-form button[type=submit]"))
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "#session-form button[type=submit]"))
 
 
 def test_therapist_logs_a_session_resolves_a_caution_and_signs_it(live_server, tablet_browser, screenshot, therapist):
@@ -45,7 +56,7 @@ def test_therapist_logs_a_session_resolves_a_caution_and_signs_it(live_server, t
     wait_for_text(driver, "Rosa")
 
     driver.get(f"{live_server.url}/clients/{client.pk}/")
-    click(driver, driver.find_element(By.LINK_TEXT, "Log a session"))
+    click_through(driver, driver.find_element(By.LINK_TEXT, "Log a session"))
     wait_for_text(driver, "Log a session: Rosa Remission")
     assert "Remission" in driver.find_element(By.CSS_SELECTOR, "header .phase-badge").text
 
@@ -75,7 +86,7 @@ def test_therapist_logs_a_session_resolves_a_caution_and_signs_it(live_server, t
     assert not TreatmentSession.objects.exists()
     screenshot(driver, "2-caution-review")
     click(driver, driver.find_element(By.NAME, "confirm_cautions"))
-    click(driver, driver.find_element(By.CSS_SELECTOR, "#safety-review button[type=submit]"))
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "#safety-review button[type=submit]"))
 
     wait_for_text(driver, "Session saved as a draft")
     session = TreatmentSession.objects.get()
@@ -83,7 +94,7 @@ def test_therapist_logs_a_session_resolves_a_caution_and_signs_it(live_server, t
     assert "Swedish massage" in driver.page_source and "Reflexology" in driver.page_source
     screenshot(driver, "3-draft-saved")
 
-    click(driver, driver.find_element(By.CSS_SELECTOR, "[data-sign]"))
+    click_through(driver, driver.find_element(By.CSS_SELECTOR, "[data-sign]"))
     wait_for_text(driver, "Session signed.")
     assert driver.find_element(By.CSS_SELECTOR, "[data-status]").text == "Signed"
     session.refresh_from_db()
