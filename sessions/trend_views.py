@@ -42,39 +42,9 @@ def trend_context(
         "range_form": range_form,
         "trend_range": trend_range,
         "csv_href": f"{csv_url}?{query}" if csv_url else "",
-        "table_rows": table_rows(report),
         "table_open": report.session_count <= TABLE_OPEN_UP_TO,
         "today": timezone.localdate(),
     }
-
-
-def _signed(change: int | None) -> str:
-    if change is None:
-        return "–"
-    return f"+{change}" if change > 0 else str(change)
-
-
-def table_rows(report: TrendReport) -> list[dict]:
-    """The session table's cells as text, formatted once here: a ten-year history has 520 rows."""
-    return [
-        {
-            "when": f"{s.started_at:%-d %b %Y, %H:%M}",
-            "draft": not s.signed,
-            "amended": s.amended,
-            "phase": s.phase or "none",
-            "phase_label": s.phase_label,
-            "minutes": str(s.duration_minutes),
-            "setting": s.setting_label,
-            "techniques": ", ".join(s.techniques),
-            "pain_before": str(s.pain_before),
-            "pain_after": "–" if s.pain_after is None else str(s.pain_after),
-            "pain_change": _signed(s.pain_change),
-            "fatigue_before": str(s.fatigue_before),
-            "fatigue_after": "–" if s.fatigue_after is None else str(s.fatigue_after),
-            "fatigue_change": _signed(s.fatigue_change),
-        }
-        for s in report.sessions
-    ]
 
 
 def _client_and_report(request: HttpRequest, client_id: int):

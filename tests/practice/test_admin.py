@@ -159,3 +159,11 @@ def test_owner_can_edit_a_draft_session_in_the_admin(client, owner, practice):
     draft = TreatmentSession.objects.drafts().first()
     page = client.get(admin_url(TreatmentSession, "change", draft.pk))
     assert 'name="pain_before"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_admin_header_links_to_two_factor_sign_in(client, owner):
+    client.force_login(owner)
+    content = client.get("/admin/").content.decode()
+    assert 'href="/accounts/two-factor/"' in content
+    assert "Run the practice" in content

@@ -364,25 +364,31 @@ def test_page_and_csv_queries_do_not_grow_with_sessions(client, therapist, djang
 
 
 def test_session_table_escapes_what_it_shows():
-    from sessions.templatetags.trend_tags import trend_session_rows
+    import datetime as dt
 
-    row = {
-        "when": "1 Jan 2026, 10:00",
-        "draft": True,
-        "amended": False,
-        "phase": "remission",
-        "phase_label": "Remission",
-        "minutes": "60",
-        "setting": "Clinic",
-        "techniques": '<script>alert(1)</script>"',
-        "pain_before": "5",
-        "pain_after": "3",
-        "pain_change": "-2",
-        "fatigue_before": "6",
-        "fatigue_after": "4",
-        "fatigue_change": "-2",
-    }
-    html = trend_session_rows([row])
+    from sessions.templatetags.trend_tags import trend_session_rows
+    from sessions.trends import SessionPoint
+
+    point = SessionPoint(
+        id=1,
+        started_at=dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC),
+        date=dt.date(2026, 1, 1),
+        pain_before=5,
+        pain_after=None,
+        fatigue_before=6,
+        fatigue_after=4,
+        phase=None,
+        duration_minutes=60,
+        setting="clinic",
+        techniques=('<script>alert(1)</script>"', "Reiki"),
+        signed=False,
+        amended=True,
+    )
+    html = trend_session_rows([point])
     assert "<script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;, Reiki" in html
     assert '<span class="badge text-bg-secondary">draft</span>' in html
+    assert '<span class="badge text-bg-light">amended</span>' in html
+    assert '<td class="text-end">5</td><td class="text-end">–</td><td class="text-end">–</td>' in html
+    assert '<td class="text-end">6</td><td class="text-end">4</td><td class="text-end">-2</td>' in html
+    assert "trend-phase-none" in html
