@@ -189,10 +189,18 @@ class ChangeSummary:
         return self.count < FEW_SESSIONS
 
 
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 @dataclass(frozen=True)
 class MonthCount:
     month: dt.date  # first day of the month
     sessions: int
+
+    @property
+    def label(self) -> str:
+        # Formatted here, not with the date filter: ten years is 120 rows (English month names, as the page).
+        return f"{_MONTH_NAMES[self.month.month - 1]} {self.month.year}"
 
 
 @dataclass(frozen=True)
