@@ -40,6 +40,7 @@ from django.utils import timezone
 from clients.body_regions import BodyRegion
 from clients.models import Client, DiseasePhase, Phase, SelfReport
 from practice import demo
+from practice.audit import CHAIN_FIELDS
 from practice.models import GENESIS_HASH, AuditChainHead, AuditEvent, canonical_bytes
 from practice.roles import OWNER, THERAPIST
 from sessions.models import SessionAmendment, Technique, TechniqueUse, TreatmentSession
@@ -212,20 +213,8 @@ def _fill_audit_log(wanted: int, log: Callable[[str], None]) -> int:
     return AuditEvent.objects.count()
 
 
-_AUDIT_COLUMNS = (
-    "sequence",
-    "time",
-    "actor_id",
-    "actor_username",
-    "action",
-    "object_type",
-    "object_id",
-    "client_id",
-    "ip_address",
-    "outcome",
-    "prev_hash",
-    "hash",
-)
+# The same columns, in the same order, as the chain the verifier reads.
+_AUDIT_COLUMNS = CHAIN_FIELDS
 
 
 def _audit_rows(length: int, prev_hash: str | None, count: int) -> list[tuple]:
