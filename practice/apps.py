@@ -6,4 +6,9 @@ class PracticeConfig(AppConfig):
     verbose_name = "Practice"
 
     def ready(self) -> None:
-        from practice import signals  # noqa: F401  (connects the sign-in audit and the clinical guards)
+        from practice import (
+            history,
+            signals,  # noqa: F401  (connects the sign-in audit and the clinical guards)
+        )
+
+        history.connect_signals()

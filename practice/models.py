@@ -187,7 +187,8 @@ class AuditChainHead(models.Model):
 
 # Full change history of the clinical records (django-simple-history). The history tables live in this
 # app so that the clinical apps' migrations stay their own. Saves through the ORM are recorded on
-# every database; queryset.update() and bulk_create() are not (see docs/backup-restore.md).
+# every database; on PostgreSQL a trigger also records queryset.update() and raw SQL UPDATEs
+# (practice.history, migration 0004). bulk_create() is not recorded (see docs/backup-restore.md).
 for _model in (Client, DiseasePhase, TreatmentSession):
     simple_history.register(_model, app="practice")
 
@@ -196,7 +197,8 @@ def record_history(instance: models.Model, *, user=None, reason: str = "") -> No
     """Store the current state of a tracked record as one history row.
 
     For writes that go around ``save()``, such as the conditional ``update()`` in
-    ``sessions.services.session_sign``: django-simple-history only sees saves.
+    ``sessions.services.session_sign``: django-simple-history only sees saves. Make that update inside
+    ``practice.history.history_recorded_by_app()``, or on PostgreSQL the trigger records it as well.
     """
     history_model = instance.history.model
     state = {field.attname: getattr(instance, field.attname) for field in history_model.tracked_fields}

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clients.models import Client, Phase
 from practice import audit
 from practice.access import clinician_required, get_reachable_or_404
+from practice.history import history_recorded_by_app
 from practice.models import record_history
 from sessions.forms import AmendmentForm, EditConflict, SessionEntry, SessionForm, findings_fingerprint, phase_on
 from sessions.models import SessionAmendment, Setting, TreatmentSession
@@ -126,7 +127,8 @@ def edit(request: HttpRequest, session_id: int) -> HttpResponse:
         return _render_conflict(request, entry)
     if entry.is_valid() and entry.review():
         try:
-            saved = entry.save_changes()
+            with history_recorded_by_app(TreatmentSession):
+                saved = entry.save_changes()
         except EditConflict:
             audit.record(request, audit.READ, obj=session)
             return _render_conflict(request, entry)
@@ -202,7 +204,8 @@ def _display(name: str, value) -> str:
 def sign(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_session_or_404(request, session_id)
     try:
-        session_sign(session=session, user=request.user)
+        with history_recorded_by_app(TreatmentSession):
+            session_sign(session=session, user=request.user)
     except ValidationError as error:
         audit.record(request, audit.SIGN, obj=session, outcome=audit.FAILED)
         if hasattr(error, "error_dict"):
