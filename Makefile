@@ -14,7 +14,11 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	npm ci --no-audit --no-fund
 
-demo: install
+# Development settings for manage.py on this machine (git-ignored; never read by gunicorn).
+.env:
+	printf '# Local development only: read by manage.py, never by the WSGI server.\nDEBUG=1\n' > .env
+
+demo: install .env
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --no-progress
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
