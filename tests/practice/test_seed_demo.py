@@ -43,10 +43,12 @@ class TestSeedDemo:
             assert 30 <= count <= 160, (client, count)
         assert TechniqueUse.objects.count() >= TreatmentSession.objects.count()
 
-    def test_owner_can_sign_in_to_the_admin(self, client):
+    @pytest.mark.parametrize(("username", "home"), [("owner", "/admin/"), ("maria", "/clients/"), ("alex", "/portal/")])
+    def test_printed_demo_accounts_sign_in_with_the_printed_password(self, client, username, home):
         seed()
-        client.force_login(User.objects.get(username="owner"))
-        assert client.get("/admin/").status_code == 200
+        response = client.post("/accounts/login/", {"username": username, "password": demo.DEMO_PASSWORD}, follow=True)
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0] == home
 
     def test_phase_histories_include_flares_and_are_valid(self):
         seed()
