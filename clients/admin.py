@@ -5,9 +5,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
-from clients.invitations import portal_invitation_send
+from clients.invitations import portal_invitation_send_for
 from clients.models import Client, DiseasePhase, Phase
-from clients.portal_views import record_invitation
 from practice import audit
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
 from sessions.models import TreatmentSession
@@ -199,14 +198,10 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     def invite_to_portal(self, request, queryset):
         for client in queryset.order_by("pk"):
             try:
-                user = portal_invitation_send(
-                    client=client, invited_by=request.user, site_url=request.build_absolute_uri("/")
-                )
+                user = portal_invitation_send_for(request, client)
             except ValidationError as error:
-                record_invitation(request, client, None)
                 self.message_user(request, f"{client}: {' '.join(error.messages)}", messages.WARNING)
             else:
-                record_invitation(request, client, user)
                 self.message_user(request, f"{client}: invitation sent to {user.email}.", messages.SUCCESS)
 
 

@@ -24,6 +24,7 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.text import slugify
 
 from clients.models import Client
+from practice import audit
 from practice.roles import is_staff_member
 
 User = get_user_model()
@@ -180,3 +181,29 @@ def _send_invitation(*, client: Client, user, invited_by, site_url: str) -> None
         raise ValidationError(
             "The invitation e-mail could not be sent, so no account was created. Try again later."
         ) from exc
+
+
+def portal_invitation_send_for(request, client: Client):
+    """Invite ``client`` on behalf of the signed-in person and put the outcome in the audit trail.
+
+    Raises ValidationError, recorded as a failed invitation, when the client cannot be invited.
+    """
+    try:
+        user = portal_invitation_send(client=client, invited_by=request.user, site_url=request.build_absolute_uri("/"))
+    except ValidationError:
+        _record_invitation(request, client, None)
+        raise
+    _record_invitation(request, client, user)
+    return user
+
+
+def _record_invitation(request, client: Client, user) -> None:
+    # The portal account the invitation made (or renewed), or a refusal without one.
+    audit.record(
+        request,
+        audit.CREATE,
+        object_type="portal_account",
+        object_id=user.pk if user is not None else None,
+        client_id=client.pk,
+        outcome=audit.OK if user is not None else audit.FAILED,
+    )

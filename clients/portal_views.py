@@ -29,7 +29,7 @@ from clients.invitations import (
     invitation_timeout_days,
     invitation_token_generator,
     may_accept_invitation,
-    portal_invitation_send,
+    portal_invitation_send_for,
 )
 from clients.models import Client, SelfReport
 from clients.portal_forms import SelfReportForm, self_report_record, todays_self_report
@@ -191,30 +191,16 @@ def invite(request: HttpRequest, client_id: int) -> HttpResponse:
         request, Client.objects.cared_for_by(request.user), object_type="client", pk=client_id
     )
     try:
-        user = portal_invitation_send(client=client, invited_by=request.user, site_url=request.build_absolute_uri("/"))
+        user = portal_invitation_send_for(request, client)
     except ValidationError as error:
-        record_invitation(request, client, None)
         messages.error(request, " ".join(error.messages))
     else:
-        record_invitation(request, client, user)
         messages.success(
             request,
             f"Invitation sent to {user.email}. The link works once and expires in {invitation_timeout_days()} days. "
             f"{client.first_name}'s username is {user.username}.",
         )
     return redirect(reverse("clients:detail", args=[client.pk]))
-
-
-def record_invitation(request: HttpRequest, client: Client, user) -> None:
-    """An invitation in the audit trail: the portal account it made (or renewed), or a refusal without one."""
-    audit.record(
-        request,
-        audit.CREATE,
-        object_type="portal_account",
-        object_id=user.pk if user is not None else None,
-        client_id=client.pk,
-        outcome=audit.OK if user is not None else audit.FAILED,
-    )
 
 
 class InvitationAcceptView(PasswordResetConfirmView):
