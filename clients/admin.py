@@ -1,15 +1,14 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils.html import format_html
 
-from clients.invitations import portal_invitation_send_for
 from clients.models import Client, DiseasePhase, Phase
 from practice import audit
-from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
-from sessions.models import TreatmentSession
+from practice.admin import AuditEventAdmin, HistoricalClientIdFilter, HistoryAdmin
+from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin
+from practice.models import AuditEvent
 
 
 class DiseasePhaseInline(NoDeleteAdminMixin, admin.TabularInline):
@@ -17,19 +16,6 @@ class DiseasePhaseInline(NoDeleteAdminMixin, admin.TabularInline):
     fields = ["phase", "started_on", "ended_on", "notes"]
     extra = 0
     ordering = ["-started_on"]
-
-
-class TreatmentSessionInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = TreatmentSession
-    fields = ["started_at", "therapist", "status", "pain_before", "pain_after", "fatigue_before", "fatigue_after"]
-    readonly_fields = fields
-    show_change_link = True
-    ordering = ["-started_at"]
-    classes = ["collapse"]
-    verbose_name_plural = "treatment sessions (newest first)"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("therapist")
 
 
 class ArchivedFilter(admin.SimpleListFilter):
@@ -79,8 +65,6 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
         "full_name",
         "ms_type",
         "current_phase_display",
-        "last_session_display",
-        "session_count",
         "therapist_names",
         "archived",
     ]
@@ -88,8 +72,8 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     list_filter = [ArchivedFilter, CurrentPhaseFilter, "ms_type", "heat_sensitive", "cold_sensitive", "therapists"]
     search_fields = ["last_name", "first_name", "preferred_name", "email"]
     autocomplete_fields = ["therapists", "user"]
-    inlines = [DiseasePhaseInline, TreatmentSessionInline]
-    actions = ["archive_clients", "unarchive_clients", "invite_to_portal"]
+    inlines = [DiseasePhaseInline]
+    actions = ["archive_clients", "unarchive_clients"]
     readonly_fields = ["archived_at", "created_at", "updated_at", "record_access"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "preferred_name", "date_of_birth"]}),
@@ -124,18 +108,7 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     ]
 
     def get_queryset(self, request):
-        sessions = TreatmentSession.objects.filter(client=OuterRef("pk")).order_by().values("client")
-        # Correlated subqueries run only for the rows on the page, not the whole table.
-        return (
-            super()
-            .get_queryset(request)
-            .with_current_phase()
-            .annotate(
-                last_session_at=Subquery(sessions.annotate(last=Max("started_at")).values("last")),
-                sessions_total=Coalesce(Subquery(sessions.annotate(n=Count("pk")).values("n")), 0),
-            )
-            .prefetch_related("therapists")
-        )
+        return super().get_queryset(request).with_current_phase().prefetch_related("therapists")
 
     @admin.display(description="name", ordering="last_name")
     def full_name(self, obj: Client) -> str:
@@ -144,14 +117,6 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     @admin.display(description="current phase", ordering="current_phase")
     def current_phase_display(self, obj: Client) -> str:
         return Phase(obj.current_phase).label if obj.current_phase else "—"
-
-    @admin.display(description="last session", ordering="last_session_at")
-    def last_session_display(self, obj: Client):
-        return obj.last_session_at
-
-    @admin.display(description="sessions", ordering="sessions_total")
-    def session_count(self, obj: Client) -> int:
-        return obj.sessions_total
 
     @admin.display(description="therapists")
     def therapist_names(self, obj: Client) -> str:
@@ -194,16 +159,6 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
             count += 1
         self.message_user(request, f"Restored {count} client(s).", messages.SUCCESS)
 
-    @admin.action(description="Invite to portal (e-mail a set-password link)", permissions=["change"])
-    def invite_to_portal(self, request, queryset):
-        for client in queryset.order_by("pk"):
-            try:
-                user = portal_invitation_send_for(request, client)
-            except ValidationError as error:
-                self.message_user(request, f"{client}: {' '.join(error.messages)}", messages.WARNING)
-            else:
-                self.message_user(request, f"{client}: invitation sent to {user.email}.", messages.SUCCESS)
-
 
 @admin.register(DiseasePhase)
 class DiseasePhaseAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
@@ -218,3 +173,28 @@ class DiseasePhaseAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableA
     @admin.display(boolean=True, description="current")
     def is_current(self, obj: DiseasePhase) -> bool:
         return obj.is_current
+
+
+@admin.register(Client.history.model)
+class HistoricalClientAdmin(HistoryAdmin):
+    list_filter = ["history_type", HistoricalClientIdFilter]
+    search_fields = ["last_name", "first_name"]
+
+
+@admin.register(DiseasePhase.history.model)
+class HistoricalDiseasePhaseAdmin(HistoryAdmin):
+    search_fields = ["=id"]
+
+
+class AuditEventWithClientAdmin(AuditEventAdmin):
+    """The audit log with each event's client named (the practice's own admin knows clients only by id)."""
+
+    def get_queryset(self, request):
+        name = Client.objects.filter(pk=OuterRef("client_id")).values_list(
+            Concat("last_name", Value(", "), "first_name")
+        )
+        return super().get_queryset(request).annotate(client_name=Subquery(name[:1]))
+
+
+admin.site.unregister(AuditEvent)
+admin.site.register(AuditEvent, AuditEventWithClientAdmin)

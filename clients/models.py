@@ -5,13 +5,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from clients.body_regions import BodyRegion
+from clients.scores import SCORE_VALIDATORS
 from practice.fields import ChoiceListField
+from practice.history import track_changes
+from practice.records import ClinicalRecordDeletionError
 
 
 class MSType(models.TextChoices):
@@ -53,14 +56,6 @@ EDSS_SCORES = [Decimal("0")] + [Decimal(n) / 2 for n in range(2, 21)]
 EDSS_CHOICES = [(score, f"{score:.1f}") for score in EDSS_SCORES]
 
 MIN_DIAGNOSIS_YEAR = 1940
-
-
-class ArchivedRecordError(Exception):
-    pass
-
-
-class ClinicalRecordDeletionError(Exception):
-    """Clinical records are archived, never deleted."""
 
 
 class ClientQuerySet(models.QuerySet):
@@ -165,11 +160,6 @@ class Client(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
-    @property
-    def needs_clearance(self) -> bool:
-        """A listed condition is on record and no physician has cleared massage."""
-        return bool(self.conditions_needing_clearance) and self.physician_clearance_on is None
-
     def clean(self) -> None:
         super().clean()
         if self.diagnosis_year and self.diagnosis_year > timezone.localdate().year:
@@ -199,11 +189,20 @@ class Phase(models.TextChoices):
     REMISSION = "remission", "Remission"
 
 
+NO_PHASE_LABEL = "No phase recorded"
+
+
+def phase_label(phase: str | None) -> str:
+    """The phase's name in words; an unknown or missing code reads as no phase recorded."""
+    return Phase(phase).label if phase in Phase.values else NO_PHASE_LABEL
+
+
 class PhaseTimeline:
     """A client's phases, loaded once, answering "phase on date D" by bisection.
 
     Episodes are half-open: an episode covers ``started_on`` up to, not including,
-    ``ended_on``, so one may end on the day the next begins.
+    ``ended_on``, so one may end on the day the next begins. This is the in-memory twin of
+    :meth:`DiseasePhaseQuerySet.on_date` (the same rule in SQL); tests hold the two to each other.
     """
 
     def __init__(self, phases: Iterable["DiseasePhase"]):
@@ -227,7 +226,8 @@ class DiseasePhaseQuerySet(models.QuerySet):
     def current(self):
         return self.filter(ended_on__isnull=True)
 
-    def on_date(self, day: dt.date):
+    def on_date(self, day: "dt.date | models.Expression | models.F"):
+        """The episode covering ``day`` (a date, or an outer reference in a subquery): the one rule in SQL."""
         return self.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day), started_on__lte=day)
 
     def overlapping(self, started_on: dt.date, ended_on: dt.date | None):
@@ -236,10 +236,6 @@ class DiseasePhaseQuerySet(models.QuerySet):
         if ended_on is not None:
             overlap &= Q(started_on__lt=ended_on)
         return self.filter(overlap)
-
-    def timeline(self, client) -> PhaseTimeline:
-        """All of one client's phases in one query, for many dates at once."""
-        return PhaseTimeline(self.for_client(client))
 
     def delete(self):
         raise ClinicalRecordDeletionError("Disease phases are clinical records and are never deleted.")
@@ -329,8 +325,8 @@ class SelfReport(models.Model):
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="self_reports")
     recorded_on = models.DateField(default=timezone.localdate)
-    pain = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
-    fatigue = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    pain = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
+    fatigue = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
     note = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -351,3 +347,7 @@ class SelfReport(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ClinicalRecordDeletionError("Self-reports are part of the client's record and are never deleted.")
+
+
+track_changes(Client)
+track_changes(DiseasePhase)

@@ -1,109 +1,28 @@
-"""Reads for the therapist's workspace: the caseload and one client's record.
-
-Every per-client figure is a correlated subquery on the client queryset, so a page of the
-caseload costs the same number of queries whether the practice has ten clients or ten thousand.
-"""
+"""Reads of a client's own record, each scoped to who asks."""
 
 import datetime as dt
-from dataclasses import dataclass
 
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest
 from django.utils import timezone
 
-from clients.models import Client, DiseasePhase, Phase
-from sessions.models import TreatmentSession
-from sessions.safety import Finding, client_alerts
-
-# Studies of massage in MS ran weekly sessions; the next one is due a week after the last.
-SESSION_CADENCE = dt.timedelta(days=7)
-CASELOAD_PAGE_SIZE = 25
-RECORD_SESSIONS_PAGE_SIZE = 20
+from clients.models import Client, ClientQuerySet, DiseasePhase, SelfReport
+from practice.access import get_reachable_or_404
 
 
-def with_last_session(clients: QuerySet[Client]) -> QuerySet[Client]:
-    """Annotate ``last_session_at``: the latest session that has begun (drafts count: the client was seen)."""
-    begun = (
-        TreatmentSession.objects.filter(client=OuterRef("pk"), started_at__lte=timezone.now())
-        .order_by()
-        .values("client")
-        .annotate(last=Max("started_at"))
-        .values("last")
-    )
-    return clients.annotate(last_session_at=Subquery(begun))
+def client_for_user(request: HttpRequest, pk: int, *, clients: ClientQuerySet | None = None) -> Client:
+    """The client ``pk`` if the signed-in user cares for them (owners: anyone); otherwise a 404, audited.
+
+    ``clients`` narrows or annotates the queryset; it is scoped to the user here whatever is passed.
+    """
+    queryset = (clients if clients is not None else Client.objects.all()).cared_for_by(request.user)
+    return get_reachable_or_404(request, queryset, object_type="client", client_field="pk", pk=pk)
 
 
-def name_matches(clients: QuerySet[Client], search: str) -> QuerySet[Client]:
-    """Clients whose first, last or preferred name contains every word of ``search`` (any case)."""
-    for word in search.split():
-        clients = clients.filter(
-            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(preferred_name__icontains=word)
-        )
-    return clients
+def todays_self_report(client: Client) -> SelfReport | None:
+    # order_by("pk"): the model's default ordering goes through the client's name, a needless join.
+    return SelfReport.objects.for_client(client).filter(recorded_on=timezone.localdate()).order_by("pk").first()
 
 
-def caseload(user, *, search: str = "", archived: bool = False) -> QuerySet[Client]:
-    """The clients ``user`` cares for (owners: everyone), annotated for the caseload table."""
-    clients = Client.objects.cared_for_by(user)
-    clients = clients if archived else clients.active()
-    clients = name_matches(clients, search)
-    return with_last_session(clients.with_current_phase()).order_by("last_name", "first_name", "pk")
-
-
-@dataclass(frozen=True)
-class CaseloadRow:
-    """One client as the caseload shows them: phase, cadence and the safety findings that apply now."""
-
-    client: Client
-    phase: str | None
-    last_session_at: dt.datetime | None
-    next_due_on: dt.date | None
-    alerts: list[Finding]
-
-    @property
-    def phase_label(self) -> str:
-        return phase_label(self.phase)
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.next_due_on is not None and self.next_due_on < timezone.localdate()
-
-
-def phase_label(phase: str | None) -> str:
-    return Phase(phase).label if phase in Phase.values else "No phase recorded"
-
-
-def next_due_on(last_session_at: dt.datetime | None) -> dt.date | None:
-    if last_session_at is None:
-        return None
-    return timezone.localdate(last_session_at) + SESSION_CADENCE
-
-
-def caseload_row(client: Client) -> CaseloadRow:
-    """Needs a client from :func:`caseload` (annotated with its current phase and last session)."""
-    return CaseloadRow(
-        client=client,
-        phase=client.current_phase,
-        last_session_at=client.last_session_at,
-        next_due_on=next_due_on(client.last_session_at),
-        alerts=client_alerts(client, client.current_phase),
-    )
-
-
-def record_clients(user) -> QuerySet[Client]:
-    """The clients whose record ``user`` may open (archived ones too), annotated like caseload rows."""
-    return with_last_session(Client.objects.cared_for_by(user).with_current_phase())
-
-
-def phase_history(client: Client) -> list[DiseasePhase]:
-    """The client's phases, newest first."""
-    return list(DiseasePhase.objects.for_client(client).order_by("-started_on"))
-
-
-def record_sessions(client: Client) -> QuerySet[TreatmentSession]:
-    """The client's sessions, newest first, with the phase on each session's date."""
-    return (
-        TreatmentSession.objects.for_client(client)
-        .select_related("therapist")
-        .with_phase()
-        .order_by("-started_at", "-pk")
-    )
+def phase_on(client: Client, day: dt.date) -> str | None:
+    """The client's phase on ``day`` (one query), or None when no episode covers it."""
+    return DiseasePhase.objects.for_client(client).on_date(day).values_list("phase", flat=True).first()

@@ -1,4 +1,4 @@
-"""Writes to a client's MS course: starting and ending disease phases."""
+"""Writes to a client's record: starting and ending disease phases, and how the client feels today."""
 
 import datetime as dt
 
@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clients.models import Client, DiseasePhase, Phase
+from clients.models import Client, DiseasePhase, Phase, SelfReport
 
 
 def phase_start(*, client: Client, phase: str, started_on: dt.date, recorded_by, notes: str = "") -> DiseasePhase:
@@ -59,3 +59,16 @@ def phase_end(*, phase: DiseasePhase, ended_on: dt.date) -> DiseasePhase:
         raise
     phase.save(update_fields=["ended_on"])
     return phase
+
+
+def self_report_record(
+    *, client: Client, pain: int, fatigue: int, note: str = "", recorded_on: dt.date | None = None
+) -> tuple[SelfReport, bool]:
+    """Save how the client feels on a day; a second entry the same day replaces the first. Returns (entry, created)."""
+    recorded_on = recorded_on or timezone.localdate()
+    with transaction.atomic():
+        return SelfReport.objects.update_or_create(
+            client=client,
+            recorded_on=recorded_on,
+            defaults={"pain": pain, "fatigue": fatigue, "note": note.strip()},
+        )

@@ -1,15 +1,15 @@
 """Who may open which part of the product. Object access is scoped where objects are fetched.
 
-Role checks are the decorators below; object checks are :func:`get_reachable_or_404`, which every
-therapist view uses to fetch a client or session through a queryset already scoped to the user
-(``Client.objects.cared_for_by(user)``, ``TreatmentSession.objects.visible_to(user)``). Both answer
+Role checks are the decorators below; object checks are :func:`get_reachable_or_404`, which each
+app's one selector per entity (``clients.selectors.client_for_user``,
+``sessions.selectors.session_for_user``) calls with a queryset already scoped to the user. Both answer
 "not yours" with the same 404 as "does not exist", and both leave an ACCESS_DENIED event in the
 audit trail when someone signed in is refused.
 """
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
@@ -20,6 +20,8 @@ from practice.roles import is_staff_member
 
 # One message for every refusal, so that a 404 never tells "not yours" from "no such thing".
 NOT_FOUND = "No such page."
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 def clinician_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -66,19 +68,27 @@ def _refuse_page(request: HttpRequest) -> None:
     raise Http404(NOT_FOUND)
 
 
-def get_reachable_or_404(request: HttpRequest, queryset: QuerySet, *, object_type: str, **lookup: Any) -> Model:
+def get_reachable_or_404(
+    request: HttpRequest,
+    queryset: QuerySet[ModelT],
+    *,
+    object_type: str,
+    client_field: str | None = None,
+    **lookup: Any,
+) -> ModelT:
     """The object ``lookup`` finds in ``queryset``, which is already scoped to what the user may reach.
 
-    When nothing is found but the object exists outside the user's scope, the refusal is recorded
-    (ACCESS_DENIED, outcome denied, with the object's id and its client's id) before the 404. The
-    response is the same 404 either way. A miss costs one more query, to tell the two apart.
+    ``client_field`` names the column that holds the object's client id ("pk" for a client itself),
+    so that a refusal can be traced to the client it concerns. When nothing is found but the object
+    exists outside the user's scope, the refusal is recorded (ACCESS_DENIED, outcome denied) before
+    the 404. The response is the same 404 either way. A miss costs one more query, to tell the two apart.
     """
     try:
         return queryset.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
         # ValueError/TypeError: an id that is not a number, which can exist nowhere.
         pass
-    hidden = _hidden(queryset.model, lookup)
+    hidden = _hidden(queryset.model, lookup, client_field)
     if hidden is not None:
         object_id, client_id = hidden
         audit.record(
@@ -92,14 +102,8 @@ def get_reachable_or_404(request: HttpRequest, queryset: QuerySet, *, object_typ
     raise Http404(NOT_FOUND)
 
 
-def _hidden(model: type[Model], lookup: dict[str, Any]) -> tuple[Any, int | None] | None:
+def _hidden(model: type[Model], lookup: dict[str, Any], client_field: str | None) -> tuple[Any, int | None] | None:
     """(id, client id) of the object ``lookup`` finds among all rows, or None when there is none."""
-    if model._meta.label_lower == "clients.client":
-        client_field = "pk"
-    elif any(field.name == "client" for field in model._meta.get_fields()):
-        client_field = "client_id"
-    else:
-        client_field = None
     fields = ["pk", client_field] if client_field else ["pk"]
     try:
         row = model._base_manager.filter(**lookup).values_list(*fields).first()

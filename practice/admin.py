@@ -2,16 +2,13 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.db.models import OuterRef, Subquery, Value
-from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clients.models import Client
 from practice.admin_mixins import LargeTableAdmin
-from practice.models import AuditEvent, HistoricalClient, HistoricalDiseasePhase, HistoricalTreatmentSession
+from practice.models import AuditEvent
 from practice.roles import is_owner
 
 # Users are autocompleted from client and session forms; make the search cheap and clear.
@@ -134,18 +131,14 @@ class AuditEventAdmin(OwnerReadOnlyAdmin):
     ]
     fields = readonly_fields
 
-    def get_queryset(self, request):
-        name = Client.objects.filter(pk=OuterRef("client_id")).values_list(
-            Concat("last_name", Value(", "), "first_name")
-        )
-        return super().get_queryset(request).annotate(client_name=Subquery(name[:1]))
-
     @admin.display(description="client", ordering="client_id")
     def client_link(self, event: AuditEvent):
+        # The clients app annotates client_name (clients/admin.py); the practice knows clients only by id.
         if event.client_id is None:
             return "—"
         url = reverse("admin:clients_client_change", args=[event.client_id])
-        return format_html('<a href="{}">{} (#{})</a>', url, event.client_name or "unknown", event.client_id)
+        name = getattr(event, "client_name", None) or "unknown"
+        return format_html('<a href="{}">{} (#{})</a>', url, name, event.client_id)
 
 
 class HistoryAdmin(OwnerReadOnlyAdmin):
@@ -167,22 +160,6 @@ class HistoryAdmin(OwnerReadOnlyAdmin):
 
 class HistoricalClientIdFilter(ClientIdFilter):
     field = "id"
-
-
-@admin.register(HistoricalClient)
-class HistoricalClientAdmin(HistoryAdmin):
-    list_filter = ["history_type", HistoricalClientIdFilter]
-    search_fields = ["last_name", "first_name"]
-
-
-@admin.register(HistoricalDiseasePhase)
-class HistoricalDiseasePhaseAdmin(HistoryAdmin):
-    search_fields = ["=id"]
-
-
-@admin.register(HistoricalTreatmentSession)
-class HistoricalTreatmentSessionAdmin(HistoryAdmin):
-    search_fields = ["=id"]
 
 
 class OwnerManagedAdmin(admin.ModelAdmin):

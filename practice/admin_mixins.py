@@ -19,6 +19,8 @@ from django.db.models.constants import LOOKUP_SEP
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from practice.dates import local_midnight
+
 # Up to this many rows a result is counted exactly (cheap); beyond it the planner's estimate is shown.
 EXACT_COUNT_LIMIT = 10_000
 # A drill-down level with more candidate periods than this falls back to Django's own query.
@@ -127,7 +129,7 @@ class CheapDateDrillDownQuerySet(models.QuerySet):
             return None
         bounds = [(start, _next_period(start, kind)) for start in starts]
         if aware:
-            bounds = [(_local_midnight(start), _local_midnight(end)) for start, end in bounds]
+            bounds = [(local_midnight(start), local_midnight(end)) for start, end in bounds]
         present = self._any_in(field_name, bounds)
         return [start for (start, _end), found in zip(bounds, present, strict=True) if found]
 
@@ -169,10 +171,6 @@ def _next_period(start: dt.date, kind: str) -> dt.date:
     if kind == "month":
         return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return start + dt.timedelta(days=1)
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 _cheap_classes: dict[type, type] = {}

@@ -6,9 +6,4 @@ class PracticeConfig(AppConfig):
     verbose_name = "Practice"
 
     def ready(self) -> None:
-        from practice import (
-            history,
-            signals,  # noqa: F401  (connects the sign-in audit and the clinical guards)
-        )
-
-        history.connect_signals()
+        from practice import signals  # noqa: F401  (connects the sign-in audit)

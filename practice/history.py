@@ -1,4 +1,8 @@
-"""Which UPDATEs of clients, phases and sessions the application records in the change history itself.
+"""The change history of clinical records, and which of their UPDATEs the application records itself.
+
+Each clinical app calls :func:`track_changes` for its models at the end of its ``models.py``. The
+history tables live in this app (``app="practice"``) so that the clinical apps' migrations stay their
+own. Saves through the ORM are recorded on every database; bulk_create() is not (docs/backup-restore.md).
 
 On PostgreSQL a trigger (migration practice 0004) writes a history row for every UPDATE of those tables,
 so that ``queryset.update()``, ``bulk_update()`` and raw SQL are kept as well. Where the application
@@ -13,17 +17,16 @@ cost no extra query. SQLite has no trigger: nothing here runs there.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import simple_history
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import DEFERRED, Model
 from django.db.models.signals import post_save, pre_save
 
-from clients.models import Client, DiseasePhase
-from sessions.models import TreatmentSession
-
 # Keep in step with practice/migrations/0004_postgresql_history_capture.py.
 HISTORY_BY_APP_MARKER = "/* practice:history-recorded-by-app */ "
-TRACKED_MODELS = (Client, DiseasePhase, TreatmentSession)
+# The tables migration practice 0004 gives the history trigger; a model tracked here must be among them.
+TRACKED_TABLES = ("clients_client", "clients_diseasephase", "treatment_sessions_treatmentsession")
 
 # (table, pk, number of parameters) of the save whose UPDATE is expected next on this connection.
 _PENDING_SAVE = "practice_history_pending_save"
@@ -87,10 +90,13 @@ def _saved(sender, instance: Model, using: str | None = None, **kwargs) -> None:
         setattr(connection, _PENDING_SAVE, None)
 
 
-def connect_signals() -> None:
-    for model in TRACKED_MODELS:
-        pre_save.connect(_expect_save, sender=model, dispatch_uid=f"practice_history_expect_{model.__name__}")
-        post_save.connect(_saved, sender=model, dispatch_uid=f"practice_history_saved_{model.__name__}")
+def track_changes(model: type[Model]) -> None:
+    """Keep the full change history of ``model``: one history row per save, and on PostgreSQL per UPDATE."""
+    if model._meta.db_table not in TRACKED_TABLES:
+        raise ValueError(f"{model._meta.db_table} has no history trigger: add it to migration practice 0004's list.")
+    simple_history.register(model, app="practice")
+    pre_save.connect(_expect_save, sender=model, dispatch_uid=f"practice_history_expect_{model.__name__}")
+    post_save.connect(_saved, sender=model, dispatch_uid=f"practice_history_saved_{model.__name__}")
 
 
 @contextmanager

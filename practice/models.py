@@ -4,13 +4,9 @@ import datetime as dt
 import hashlib
 import json
 
-import simple_history
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-from clients.models import Client, DiseasePhase
-from sessions.models import TreatmentSession
 
 # The first event of the chain points at this instead of a previous hash.
 GENESIS_HASH = "0" * 64
@@ -185,20 +181,13 @@ class AuditChainHead(models.Model):
         return f"audit chain of {self.length} events"
 
 
-# Full change history of the clinical records (django-simple-history). The history tables live in this
-# app so that the clinical apps' migrations stay their own. Saves through the ORM are recorded on
-# every database; on PostgreSQL a trigger also records queryset.update() and raw SQL UPDATEs
-# (practice.history, migration 0004). bulk_create() is not recorded (see docs/backup-restore.md).
-for _model in (Client, DiseasePhase, TreatmentSession):
-    simple_history.register(_model, app="practice")
-
-
 def record_history(instance: models.Model, *, user=None, reason: str = "") -> None:
     """Store the current state of a tracked record as one history row.
 
     For writes that go around ``save()``, such as the conditional ``update()`` in
     ``sessions.services.session_sign``: django-simple-history only sees saves. Make that update inside
     ``practice.history.history_recorded_by_app()``, or on PostgreSQL the trigger records it as well.
+    The model's app registers it with :func:`practice.history.track_changes`.
     """
     history_model = instance.history.model
     state = {field.attname: getattr(instance, field.attname) for field in history_model.tracked_fields}

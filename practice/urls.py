@@ -27,8 +27,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("", views.home, name="home"),
-    path("clients/", include("clients.urls")),
+    path("clients/", include("workspace.urls")),
     path("", include("sessions.urls")),
     path("", include("sessions.trend_urls")),
-    path("portal/", include("clients.portal_urls")),
+    path("portal/", include("portal.urls")),
 ]

@@ -5,8 +5,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from clients.models import Client, ClinicalRecordDeletionError, DiseasePhase, Phase
+from clients.models import Client, ClinicalRecordDeletionError, DiseasePhase, Phase, PhaseTimeline
+from clients.selectors import phase_on
 from sessions.models import TreatmentSession
+from sessions.safety import client_alerts
 from tests.factories import make_client, make_phase, make_session
 
 D = dt.date
@@ -56,10 +58,11 @@ class TestClientProfile:
             client.full_clean()
 
     def test_needs_clearance_until_a_physician_clears(self):
+        # The clearance rule's one home is the safety screen's client alerts.
         client = make_client(conditions_needing_clearance=["heart_disease"])
-        assert client.needs_clearance
+        assert "clearance_missing" in {finding.code for finding in client_alerts(client, None)}
         client.physician_clearance_on = dt.date.today()
-        assert not client.needs_clearance
+        assert "clearance_missing" not in {finding.code for finding in client_alerts(client, None)}
 
     def test_clients_are_archived_never_deleted(self):
         client = make_client()
@@ -179,12 +182,14 @@ class TestPhaseOnDate:
         ],
     )
     def test_timeline_answers_phase_on_date_at_band_edges(self, history, day, expected, django_assert_num_queries):
+        # The in-memory timeline and the SQL rule are twins: both answer the same at every edge.
         with django_assert_num_queries(1):
-            timeline = DiseasePhase.objects.timeline(history)
+            timeline = PhaseTimeline(DiseasePhase.objects.for_client(history))
         found = timeline.phase_on(day)
         assert (found.phase if found else None) == expected
         on_date = DiseasePhase.objects.for_client(history).on_date(day).first()
         assert (on_date.phase if on_date else None) == expected
+        assert phase_on(history, day) == expected
 
     def test_sessions_carry_their_phase_in_one_query(self, history, therapist, django_assert_num_queries):
         days = [D(2024, 2, 1), D(2024, 3, 1), D(2024, 3, 20), D(2024, 4, 25), D(2024, 6, 1)]

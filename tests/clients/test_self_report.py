@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from clients.models import SelfReport
-from clients.portal_forms import self_report_record
+from clients.services import self_report_record
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 from clients.models import Client, ClinicalRecordDeletionError, DiseasePhase, SelfReport
 from practice import audit
 from practice.history import history_recorded_by_app
-from practice.models import AuditEvent, HistoricalClient, HistoricalTreatmentSession, record_history
+from practice.models import AuditEvent, record_history
 from sessions.models import SessionAmendment, SignedSessionLockedError, TechniqueUse, TreatmentSession
 from sessions.services import session_amend, session_sign
 from tests.factories import make_phase, make_session
@@ -121,7 +121,7 @@ class TestChangeHistory:
         client.post(
             "/admin/clients/client/", {"action": "archive_clients", "_selected_action": [client_a.pk]}, follow=True
         )
-        latest = HistoricalClient.objects.filter(id=client_a.pk).latest()
+        latest = Client.history.model.objects.filter(id=client_a.pk).latest()
         assert latest.history_user == owner
         assert latest.archived_at is not None
 
@@ -132,7 +132,7 @@ class TestChangeHistory:
             session_sign(session=session, user=therapist)
         assert session.history.count() == 1  # update() is invisible to django-simple-history
         record_history(session, user=therapist, reason="signed")
-        latest = HistoricalTreatmentSession.objects.filter(id=session.pk).latest()
+        latest = TreatmentSession.history.model.objects.filter(id=session.pk).latest()
         assert (latest.status, latest.history_user, latest.history_change_reason) == ("signed", therapist, "signed")
 
     def test_owners_can_read_the_history_in_the_admin(self, client, owner, client_a):

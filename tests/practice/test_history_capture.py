@@ -10,7 +10,6 @@ from django.db.models.signals import pre_save
 from django.utils import timezone
 
 from clients.models import Client
-from practice.models import HistoricalClient, HistoricalTreatmentSession
 from sessions.models import SessionStatus, TreatmentSession
 from sessions.services import session_sign
 from tests.factories import make_session
@@ -99,7 +98,7 @@ class TestPostgresqlCapturesUpdatesAroundSave:
         response = client.post(f"/sessions/{draft.pk}/sign/")
         assert response.status_code == 302
         assert draft.history.count() == before + 1
-        latest = HistoricalTreatmentSession.objects.filter(id=draft.pk).latest()
+        latest = TreatmentSession.history.model.objects.filter(id=draft.pk).latest()
         assert (latest.status, latest.history_user, latest.history_change_reason) == ("signed", therapist, "Signed")
 
     def test_editing_a_draft_on_its_page_is_one_history_row_with_the_user(self, client, therapist, draft):
@@ -124,7 +123,7 @@ class TestPostgresqlCapturesUpdatesAroundSave:
             _raw("SELECT set_config('practice.history_user_id', %s, true)", [str(owner.pk)])
             _raw("UPDATE clients_client SET phone = %s WHERE id = %s", ["0123 456", client_a.pk])
         assert client_a.history.count() == before + 1
-        latest = HistoricalClient.objects.filter(id=client_a.pk).latest()
+        latest = Client.history.model.objects.filter(id=client_a.pk).latest()
         assert (latest.phone, latest.history_user, latest.history_change_reason) == (
             "0123 456",
             owner,

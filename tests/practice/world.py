@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, Phase, SelfReport
 from practice.roles import OWNER, THERAPIST
-from sessions.models import SessionAmendment, Technique, TechniqueUse, TreatmentSession
-from sessions.services import AMENDABLE_FIELDS, amended_values, session_amend
+from sessions.models import AMENDABLE_FIELDS, SessionAmendment, Technique, TechniqueUse, TreatmentSession
+from sessions.services import amended_values, session_amend
 from tests.factories import PASSWORD, make_session, make_user
 
 ANON, CLIENT_A, CLIENT_B, THERAPIST_A, THERAPIST_OTHER, OWNER_ROLE = (

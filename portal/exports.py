@@ -5,12 +5,11 @@ Everything the portal shows or exports about a session is copied field by field 
 reads them; templates and files only ever receive these plain values.
 """
 
-import csv
 import datetime as dt
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -19,8 +18,18 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from clients.body_regions import region_label
-from clients.models import Client, DiseasePhase, Phase, SelfReport
-from sessions.models import Pressure, ScoreChanges, SessionAmendment, Setting, TechniqueUse, TreatmentSession
+from clients.models import Client, DiseasePhase, SelfReport, phase_label
+from practice.serialization import jsonable
+from practice.spreadsheets import csv_bytes
+from sessions.models import (
+    Pressure,
+    ScoreChanges,
+    SessionAmendment,
+    Setting,
+    TechniqueUse,
+    TreatmentSession,
+    apply_amendments,
+)
 from sessions.trends import CSV_COLUMNS as TREND_COLUMNS
 from sessions.trends import TrendRange, csv_rows, trend_report
 
@@ -110,22 +119,18 @@ def _amendments_oldest_first() -> QuerySet[SessionAmendment]:
 def portal_session(session: TreatmentSession) -> PortalSession:
     """The client's view of one signed session, with the therapist's corrections applied."""
     values = {name: getattr(session, name) for name in CLIENT_SESSION_FIELDS}
-    corrected = False
-    for amendment in session.amendments.all():  # oldest first (see portal_sessions)
-        for name, change in amendment.changes.items():
-            if name in values:
-                values[name] = change["to"]
-                corrected = True
+    # Oldest first (see portal_sessions), so the latest correction wins.
+    values, corrected = apply_amendments(values, (amendment.changes for amendment in session.amendments.all()))
     therapist = session.therapist
     return PortalSession(
         started_at=session.started_at,
         therapist=therapist.get_full_name() or therapist.get_username(),
-        duration_minutes=int(values["duration_minutes"]),
+        duration_minutes=values["duration_minutes"],
         setting=_label(Setting, values["setting"]),
-        pain_before=_score(values["pain_before"]),
-        pain_after=_score(values["pain_after"]),
-        fatigue_before=_score(values["fatigue_before"]),
-        fatigue_after=_score(values["fatigue_after"]),
+        pain_before=values["pain_before"],
+        pain_after=values["pain_after"],
+        fatigue_before=values["fatigue_before"],
+        fatigue_after=values["fatigue_after"],
         summary=values["client_summary"] or "",
         techniques=tuple(
             PortalTechnique(
@@ -154,10 +159,6 @@ def _label(choices, value: str) -> str:
         return choices(value).label
     except ValueError:
         return str(value)
-
-
-def _score(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 # --- "My data": the downloads -------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def session_row(session: PortalSession) -> dict[str, Any]:
 
 def phase_row(phase: DiseasePhase) -> dict[str, Any]:
     return {
-        "phase": _label(Phase, phase.phase),
+        "phase": phase_label(phase.phase),
         "started_on": phase.started_on.isoformat(),
         "ended_on": phase.ended_on.isoformat() if phase.ended_on else "",
     }
@@ -253,39 +254,10 @@ def self_report_row(report: SelfReport) -> dict[str, Any]:
 
 
 def profile_data(client: Client) -> dict[str, Any]:
-    data = {name: _jsonable(getattr(client, name)) for name in PROFILE_FIELDS}
+    data = {name: jsonable(getattr(client, name)) for name in PROFILE_FIELDS}
     data["ms_type"] = client.get_ms_type_display()
     data["therapists"] = [t.get_full_name() or t.get_username() for t in client.therapists.all()]
     return data
-
-
-def csv_bytes(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so spreadsheet programs show accents correctly."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _csv_safe(value) for key, value in row.items()})
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _csv_safe(value: Any) -> Any:
-    # Text starting with = + - @ would run as a formula in a spreadsheet; a leading apostrophe keeps it text.
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    return str(value)
 
 
 class ClientExport:
@@ -327,8 +299,7 @@ class ClientExport:
     def trends_csv(self) -> ExportFile:
         """The trend page's CSV (sessions/trends.py), signed sessions only, for the chosen range."""
         report = trend_report(self.client, start=self.trend_range.start, end=self.trend_range.end, signed_only=True)
-        rows = (dict(zip(TREND_COLUMNS, row, strict=True)) for row in csv_rows(report))
-        return ExportFile(self.dated("trends.csv"), "text/csv", csv_bytes(TREND_COLUMNS, rows))
+        return ExportFile(self.dated("trends.csv"), "text/csv", csv_bytes(TREND_COLUMNS, csv_rows(report)))
 
     def record_json(self) -> ExportFile:
         record = {

@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from clients.invitations import (
+from portal.invitations import (
     invitation_path,
     invitation_timeout,
     invitation_token_generator,
@@ -203,7 +203,7 @@ def test_a_client_who_already_has_an_account_is_not_invited_again(client, therap
 
 
 def test_no_account_is_left_behind_when_the_mail_cannot_be_sent(client, therapist, new_client):
-    with mock.patch("clients.invitations.send_mail", side_effect=ConnectionRefusedError("SMTP down")):
+    with mock.patch("portal.invitations.send_mail", side_effect=ConnectionRefusedError("SMTP down")):
         response = invite(client, therapist, new_client)
     assert any("could not be sent" in str(m) for m in response.wsgi_request._messages)
     new_client.refresh_from_db()

@@ -16,7 +16,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clients.exports import (
+from clients.models import Client, SelfReport
+from clients.selectors import todays_self_report
+from clients.services import self_report_record
+from portal.exports import (
     ClientExport,
     ExportFile,
     dated_name,
@@ -25,14 +28,13 @@ from clients.exports import (
     portal_session_list,
     portal_sessions,
 )
-from clients.invitations import (
+from portal.forms import SelfReportForm
+from portal.invitations import (
     invitation_timeout_days,
     invitation_token_generator,
     may_accept_invitation,
     portal_invitation_send_for,
 )
-from clients.models import Client, SelfReport
-from clients.portal_forms import SelfReportForm, self_report_record, todays_self_report
 from practice import audit
 from practice.access import client_required, clinician_required, get_reachable_or_404
 from sessions.trend_views import trend_context

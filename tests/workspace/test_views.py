@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, Phase
-from clients.selectors import CASELOAD_PAGE_SIZE, RECORD_SESSIONS_PAGE_SIZE, SESSION_CADENCE
+from portal.invitations import portal_invitation_send
 from tests import factories
+from workspace.selectors import CASELOAD_PAGE_SIZE, RECORD_SESSIONS_PAGE_SIZE, SESSION_CADENCE
 
 TODAY = timezone.localdate
 
@@ -220,7 +221,7 @@ def clinical_queries(captured) -> list[str]:
     """Queries that read clients, phases or sessions for the page itself (not the signed-in person's own record)."""
     tables = ('"clients_client', '"clients_diseasephase"', '"treatment_sessions_')
     sqls = [q["sql"] for q in captured.captured_queries]
-    return [sql for sql in sqls if any(t in sql for t in tables) and '"clients_client"."user_id" =' not in sql]
+    return [sql for sql in sqls if any(t in sql for t in tables) and 'WHERE "clients_client"."user_id" =' not in sql]
 
 
 def test_caseload_reads_the_clinical_tables_twice_whatever_its_size(client, therapist):
@@ -321,12 +322,28 @@ def test_record_shows_state_phase_scores_and_override_reason_of_sessions(client,
 
 
 def test_record_offers_a_portal_invitation_only_to_clients_without_an_account(client, therapist, client_a):
-    without = factories.make_client(therapists=[therapist])
+    without = factories.make_client(therapists=[therapist], email="new.client@example.org")
     client.force_login(therapist)
     invite = reverse("portal:invite", args=[without.pk])
     assert f'action="{invite}"' in client.get(reverse("clients:detail", args=[without.pk])).content.decode()
     html = client.get(reverse("clients:detail", args=[client_a.pk])).content.decode()
     assert "Invite to the portal" not in html
+
+
+def test_record_offers_no_invitation_that_would_be_refused(client, therapist):
+    # The one rule (portal_invitation_possible): no e-mail address, no invitation to offer.
+    no_email = factories.make_client(therapists=[therapist], email="")
+    client.force_login(therapist)
+    html = client.get(reverse("clients:detail", args=[no_email.pk])).content.decode()
+    assert "Invite to the portal" not in html
+
+
+def test_record_offers_to_resend_a_pending_invitation(client, therapist, owner):
+    pending = factories.make_client(therapists=[therapist], email="pending@example.org")
+    portal_invitation_send(client=pending, invited_by=owner, site_url="http://testserver")
+    client.force_login(therapist)
+    html = client.get(reverse("clients:detail", args=[pending.pk])).content.decode()
+    assert f'action="{reverse("portal:invite", args=[pending.pk])}"' in html
 
 
 def test_record_of_an_archived_client_stays_reachable(client, therapist, client_a):

@@ -13,7 +13,7 @@ import pytest
 from django.urls import get_resolver
 from django.utils import timezone
 
-from clients import portal_urls
+from portal import urls as portal_urls
 from clients.models import SelfReport
 from tests import factories
 

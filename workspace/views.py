@@ -13,17 +13,15 @@ from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
-from clients import selectors
 from clients.body_regions import region_labels
 from clients.forms import ClientProfileForm, PhaseEndForm, PhaseStartForm
-from clients.models import ClearanceCondition, Client, DiseasePhase, Goal
+from clients.models import ClearanceCondition, Client, DiseasePhase, Goal, phase_label
+from clients.selectors import client_for_user
+from portal.invitations import portal_invitation_possible
 from practice import audit
-from practice.access import clinician_required, get_reachable_or_404
+from practice.access import clinician_required
 from practice.roles import is_owner
-
-
-def _reachable_client(request: HttpRequest, pk: int) -> Client:
-    return get_reachable_or_404(request, Client.objects.cared_for_by(request.user), object_type="client", pk=pk)
+from workspace import selectors
 
 
 @clinician_required
@@ -39,15 +37,15 @@ def caseload(request: HttpRequest) -> HttpResponse:
         "search": search,
         "archived": archived,
     }
-    return render(request, "clients/caseload.html", context)
+    return render(request, "workspace/caseload.html", context)
 
 
 @clinician_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_reachable_or_404(request, selectors.record_clients(request.user), object_type="client", pk=pk)
+    client = client_for_user(request, pk, clients=selectors.record_clients())
     context = _record_context(request, client)
     audit.record(request, audit.READ, obj=client)
-    return render(request, "clients/detail.html", context)
+    return render(request, "workspace/detail.html", context)
 
 
 def _record_context(request: HttpRequest, client: Client) -> dict:
@@ -57,7 +55,7 @@ def _record_context(request: HttpRequest, client: Client) -> dict:
     sessions_page = sessions.get_page(request.GET.get("page"))
     sessions_page.object_list = list(sessions_page.object_list)
     for session in sessions_page.object_list:
-        session.phase_label = selectors.phase_label(session.phase_on_date)
+        session.phase_label = phase_label(session.phase_on_date)
     return {
         "client": client,
         "row": selectors.caseload_row(client),
@@ -69,7 +67,7 @@ def _record_context(request: HttpRequest, client: Client) -> dict:
         "start_form": PhaseStartForm(client=client),
         "end_form": PhaseEndForm(phase=current) if current else None,
         "sessions_page": sessions_page,
-        "can_invite": client.user_id is None and not client.is_archived,
+        "can_invite": portal_invitation_possible(client),
     }
 
 
@@ -124,7 +122,7 @@ def _contacts(client: Client) -> list[tuple[str, str]]:
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _reachable_client(request, pk)
+    client = client_for_user(request, pk)
     can_assign = is_owner(request.user)
     form = ClientProfileForm(request.POST or None, instance=client, can_assign_therapists=can_assign)
     if request.method == "POST" and form.is_valid():
@@ -136,14 +134,14 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("clients:detail", pk=client.pk)
     # The form shows the whole profile: opening it (or seeing it again with errors) is a read.
     audit.record(request, audit.READ, obj=client)
-    return render(request, "clients/edit.html", {"client": client, "form": form})
+    return render(request, "workspace/edit.html", {"client": client, "form": form})
 
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def phase_start(request: HttpRequest, pk: int) -> HttpResponse:
     """GET shows the form on its own; the record page posts here too. Errors come back on this page."""
-    client = _reachable_client(request, pk)
+    client = client_for_user(request, pk)
     form = PhaseStartForm(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
         phase = form.save(recorded_by=request.user)
@@ -154,13 +152,13 @@ def phase_start(request: HttpRequest, pk: int) -> HttpResponse:
     current = DiseasePhase.objects.for_client(client).current().first()
     context = {"client": client, "form": form, "current_phase": current, "action": "start"}
     audit.record(request, audit.READ, obj=client)
-    return render(request, "clients/phase_form.html", context)
+    return render(request, "workspace/phase_form.html", context)
 
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def phase_end(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _reachable_client(request, pk)
+    client = client_for_user(request, pk)
     current = DiseasePhase.objects.for_client(client).current().first()
     if current is None:
         messages.error(request, f"{client.full_name} has no current phase to end.")
@@ -173,4 +171,4 @@ def phase_end(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("clients:detail", pk=client.pk)
     context = {"client": client, "form": form, "current_phase": current, "action": "end"}
     audit.record(request, audit.READ, obj=client)
-    return render(request, "clients/phase_form.html", context)
+    return render(request, "workspace/phase_form.html", context)

@@ -1,14 +1,9 @@
-"""The client's "How I feel today" form, and the one write it makes."""
-
-import datetime as dt
+"""The client's "How I feel today" form."""
 
 from django import forms
-from django.db import transaction
-from django.utils import timezone
 
-from clients.models import Client, SelfReport
-
-SCORE_CHOICES = [(n, str(n)) for n in range(11)]
+from clients.models import SelfReport
+from clients.scores import SCORE_CHOICES
 
 
 class ScoreField(forms.TypedChoiceField):
@@ -50,21 +45,3 @@ class SelfReportForm(forms.Form):
         if existing is None:
             return cls()
         return cls(initial={"pain": existing.pain, "fatigue": existing.fatigue, "note": existing.note})
-
-
-def self_report_record(
-    *, client: Client, pain: int, fatigue: int, note: str = "", recorded_on: dt.date | None = None
-) -> tuple[SelfReport, bool]:
-    """Save how the client feels on a day; a second entry the same day replaces the first. Returns (entry, created)."""
-    recorded_on = recorded_on or timezone.localdate()
-    with transaction.atomic():
-        return SelfReport.objects.update_or_create(
-            client=client,
-            recorded_on=recorded_on,
-            defaults={"pain": pain, "fatigue": fatigue, "note": note.strip()},
-        )
-
-
-def todays_self_report(client: Client) -> SelfReport | None:
-    # order_by("pk"): the model's default ordering goes through the client's name, a needless join.
-    return SelfReport.objects.for_client(client).filter(recorded_on=timezone.localdate()).order_by("pk").first()

@@ -1,0 +1,46 @@
+"""Guards that keep signed sessions and their amendments as they were signed. Connected in the app's ready().
+
+On PostgreSQL, triggers (migration practice 0003) enforce the same rules for SQL that bypasses the ORM.
+"""
+
+from typing import Any
+
+from django.db.models.signals import pre_delete, pre_save
+
+from practice.records import never_delete
+from sessions.models import SessionAmendment, SessionStatus, SignedSessionLockedError, TechniqueUse, TreatmentSession
+
+
+def refuse_signed_technique_delete(sender: type[TechniqueUse], instance: TechniqueUse, **kwargs: Any) -> None:
+    if _session_is_signed(instance):
+        raise SignedSessionLockedError("This session is signed; its techniques cannot be removed.")
+
+
+def lock_signed_technique_uses(
+    sender: type[TechniqueUse], instance: TechniqueUse, raw: bool = False, **kwargs: Any
+) -> None:
+    # Changing a technique row of a signed session would alter the signed note. New rows are
+    # not refused here: a signed session is created with its techniques by the demo and the tests.
+    if not raw and not instance._state.adding and _session_is_signed(instance):
+        raise SignedSessionLockedError("This session is signed; record a correction as an amendment.")
+
+
+def lock_amendments(
+    sender: type[SessionAmendment], instance: SessionAmendment, raw: bool = False, **kwargs: Any
+) -> None:
+    if not raw and not instance._state.adding:
+        raise SignedSessionLockedError("An amendment cannot be changed; record another amendment.")
+
+
+def _session_is_signed(use: TechniqueUse) -> bool:
+    # Rows loaded through session.technique_uses carry their session already: no query then.
+    if TechniqueUse.session.is_cached(use):
+        return use.session.status == SessionStatus.SIGNED
+    return TreatmentSession.objects.filter(pk=use.session_id, status=SessionStatus.SIGNED).exists()
+
+
+def connect() -> None:
+    never_delete(TreatmentSession, SessionAmendment)
+    pre_delete.connect(refuse_signed_technique_delete, sender=TechniqueUse, dispatch_uid="sessions_refuse_delete_use")
+    pre_save.connect(lock_signed_technique_uses, sender=TechniqueUse, dispatch_uid="sessions_lock_signed_uses")
+    pre_save.connect(lock_amendments, sender=SessionAmendment, dispatch_uid="sessions_lock_amendments")

@@ -1,0 +1,44 @@
+"""The layout's dependencies run one way: practice <- clients <- sessions <- portal <- workspace.
+
+practice/ is the foundation and imports no clinical app; each app imports only the apps below it.
+Development tools (devtools/) may use everything; nothing in the product imports them.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ["practice", "clients", "sessions", "portal", "workspace"]
+PRODUCT_APPS = {*LAYERS, "devtools"}
+
+
+def imported_apps(package: str) -> dict[str, set[str]]:
+    """Top-level project packages each module of ``package`` imports (migrations excepted)."""
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names & PRODUCT_APPS
+    return found
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_each_app_imports_only_the_apps_below_it(package):
+    allowed = set(LAYERS[: LAYERS.index(package) + 1])
+    wrong = {module: sorted(names - allowed) for module, names in imported_apps(package).items() if names - allowed}
+    assert wrong == {}, f"{package} may import only {sorted(allowed)}"
+
+
+def test_practice_names_clinical_apps_only_in_url_includes():
+    urls = (ROOT / "practice" / "urls.py").read_text()
+    assert 'include("workspace.urls")' in urls  # by name, so the foundation needs no import
+    assert imported_apps("practice")["practice/urls.py"] == {"practice"}

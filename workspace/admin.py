@@ -1,0 +1,77 @@
+"""The owner's page for a client, as the whole record: the client's admin with their sessions and portal invitation.
+
+``clients`` cannot know about sessions or the portal (they build on it), so the client's admin is
+completed here, where the record is composed from all three, and registered in place of the plain one.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from clients.admin import ClientAdmin, DiseasePhaseInline
+from clients.models import Client
+from portal.invitations import portal_invitation_send_for
+from practice.admin_mixins import ReadOnlyInlineMixin
+from sessions.models import TreatmentSession
+
+
+class TreatmentSessionInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = TreatmentSession
+    fields = ["started_at", "therapist", "status", "pain_before", "pain_after", "fatigue_before", "fatigue_after"]
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ["-started_at"]
+    classes = ["collapse"]
+    verbose_name_plural = "treatment sessions (newest first)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("therapist")
+
+
+class ClientRecordAdmin(ClientAdmin):
+    list_display = [
+        "full_name",
+        "ms_type",
+        "current_phase_display",
+        "last_session_display",
+        "session_count",
+        "therapist_names",
+        "archived",
+    ]
+    inlines = [DiseasePhaseInline, TreatmentSessionInline]
+    actions = [*ClientAdmin.actions, "invite_to_portal"]
+
+    def get_queryset(self, request):
+        sessions = TreatmentSession.objects.filter(client=OuterRef("pk")).order_by().values("client")
+        # Correlated subqueries run only for the rows on the page, not the whole table.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_session_at=Subquery(sessions.annotate(last=Max("started_at")).values("last")),
+                sessions_total=Coalesce(Subquery(sessions.annotate(n=Count("pk")).values("n")), 0),
+            )
+        )
+
+    @admin.display(description="last session", ordering="last_session_at")
+    def last_session_display(self, obj: Client):
+        return obj.last_session_at
+
+    @admin.display(description="sessions", ordering="sessions_total")
+    def session_count(self, obj: Client) -> int:
+        return obj.sessions_total
+
+    @admin.action(description="Invite to portal (e-mail a set-password link)", permissions=["change"])
+    def invite_to_portal(self, request, queryset):
+        for client in queryset.order_by("pk"):
+            try:
+                user = portal_invitation_send_for(request, client)
+            except ValidationError as error:
+                self.message_user(request, f"{client}: {' '.join(error.messages)}", messages.WARNING)
+            else:
+                self.message_user(request, f"{client}: invitation sent to {user.email}.", messages.SUCCESS)
+
+
+admin.site.unregister(Client)
+admin.site.register(Client, ClientRecordAdmin)
