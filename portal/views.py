@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.models import Client, SelfReport
-from clients.selectors import todays_self_report
+from clients.selectors import client_for_user, todays_self_report
 from clients.services import self_report_record
 from portal.exports import (
     ClientExport,
@@ -36,7 +36,7 @@ from portal.invitations import (
     portal_invitation_send_for,
 )
 from practice import audit
-from practice.access import client_required, clinician_required, get_reachable_or_404
+from practice.access import client_required, clinician_required
 from sessions.trend_views import trend_context
 from sessions.trends import resolve_range, trend_report
 
@@ -189,9 +189,7 @@ def export_file(request: HttpRequest, filename: str) -> HttpResponse:
 @clinician_required
 def invite(request: HttpRequest, client_id: int) -> HttpResponse:
     """A therapist or owner invites a client they care for to the portal."""
-    client = get_reachable_or_404(
-        request, Client.objects.cared_for_by(request.user), object_type="client", pk=client_id
-    )
+    client = client_for_user(request, client_id)
     try:
         user = portal_invitation_send_for(request, client)
     except ValidationError as error:
