@@ -1,7 +1,7 @@
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practice.admin_mixins import LargeTableAdmin
 from practice.models import AuditEvent
-from practice.roles import is_owner
+from practice.roles import THERAPIST, is_owner
 
 # Users are autocompleted from client and session forms; make the search cheap and clear.
 admin.site.unregister(User)
@@ -17,8 +17,42 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class PracticeUserAdmin(UserAdmin):
+    """Owners manage the practice's accounts; only superusers hand out power over the system itself.
+
+    An owner who is not a superuser may edit names, e-mail, password and whether an account is active,
+    and give or take away the therapist role. Superuser and staff status, the owner role and single
+    permissions are for superusers alone, and a superuser's account is read-only to everyone else.
+    """
+
     list_select_related = []
     search_fields = ["username", "first_name", "last_name", "email"]
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "is_staff", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += [*self.SUPERUSER_ONLY_FIELDS, "last_login", "date_joined"]
+        return readonly
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name=THERAPIST)
+            kwargs["help_text"] = "Only a superuser can make someone an owner."
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # The groups field offers an owner only the therapist role; keep the roles it did not offer.
+        unoffered = (
+            list(form.instance.groups.exclude(name=THERAPIST)) if change and not request.user.is_superuser else []
+        )
+        super().save_related(request, form, formsets, change)
+        if unoffered:
+            form.instance.groups.add(*unoffered)
 
 
 class OwnerReadOnlyAdmin(LargeTableAdmin):
