@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
@@ -110,3 +110,24 @@ class NoStoreWhenSignedInMiddleware:
         if SESSION_KEY in request.session:
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class DropNulBytesFromQueryMiddleware:
+    """Query parameters reach every view, filter and search without NUL bytes.
+
+    PostgreSQL refuses a NUL byte in a text value (a 500 on any filter or search that passed one on),
+    and no real name, code or search term contains one: dropping it keeps the rest of what was typed.
+    Form fields (POST) keep Django's own check, which answers with a message on the field.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
+            cleaned._mutable = False
+            request.GET = cleaned
+        return self.get_response(request)

@@ -86,10 +86,13 @@ INSTALLED_APPS = [
     "practice",
     "clients",
     "sessions.apps.TreatmentSessionsConfig",
+    "portal",
+    "workspace",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "practice.middleware.DropNulBytesFromQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

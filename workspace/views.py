@@ -26,8 +26,7 @@ from workspace import selectors
 
 @clinician_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    # A NUL byte can match no name, and PostgreSQL refuses it in a query: drop it.
-    search = request.GET.get("q", "").replace("\x00", "").strip()
+    search = request.GET.get("q", "").strip()
     archived = request.GET.get("archived") == "1"
     clients = selectors.caseload(request.user, search=search, archived=archived)
     page = Paginator(clients, selectors.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -457,6 +457,22 @@ class TestNulBytes:
         for model in ("clients/client", "clients/diseasephase", "treatment_sessions/treatmentsession"):
             assert owner.get(f"/admin/{model}/", {"q": "Zeph\x00"}).status_code == 200, model
 
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "/admin/practice/auditevent/?actor=%00",
+            "/admin/practice/auditevent/?object_type=%00",
+            "/admin/practice/auditevent/?q=%00",
+            "/admin/clients/client/?current_phase=%00&ms_type=%00",
+            "/admin/treatment_sessions/treatmentsession/?status=%00&q=a%00b",
+            "/admin/autocomplete/?app_label=clients&model_name=diseasephase&field_name=client&term=%00",
+            "/admin/autocomplete/?app_label=treatment_sessions&model_name=treatmentsession&field_name=client&term=Zeph%00",
+        ],
+    )
+    def test_a_nul_byte_in_an_admin_filter_or_search_is_dropped(self, world, address):
+        response = signed_in(world.owner).get(address)
+        assert response.status_code == 200, address
+
     def test_a_nul_byte_in_an_address_is_a_404(self, world):
         assert signed_in(world.client_a.user).get("/portal/export/record%00.json").status_code == 404
 
