@@ -56,6 +56,10 @@ EDSS_SCORES = [Decimal("0")] + [Decimal(n) / 2 for n in range(2, 21)]
 EDSS_CHOICES = [(score, f"{score:.1f}") for score in EDSS_SCORES]
 
 MIN_DIAGNOSIS_YEAR = 1940
+# Nobody alive was born before this day; an earlier date is a typing slip (0001-01-01, 1066).
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+# Clinical dates (phases, clearances) before MS could be diagnosed in a living client are slips too.
+EARLIEST_CLINICAL_DATE = dt.date(MIN_DIAGNOSIS_YEAR, 1, 1)
 
 
 class ClientQuerySet(models.QuerySet):
@@ -166,8 +170,16 @@ class Client(models.Model):
             raise ValidationError({"diagnosis_year": "The year of diagnosis cannot be in the future."})
         if self.date_of_birth and self.date_of_birth > timezone.localdate():
             raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+        if self.date_of_birth and self.date_of_birth < EARLIEST_BIRTH_DATE:
+            raise ValidationError(
+                {"date_of_birth": f"Enter a date of birth on or after {EARLIEST_BIRTH_DATE:%d %b %Y}."}
+            )
         if self.physician_clearance_on and self.physician_clearance_on > timezone.localdate():
             raise ValidationError({"physician_clearance_on": "The clearance date cannot be in the future."})
+        if self.physician_clearance_on and self.physician_clearance_on < EARLIEST_CLINICAL_DATE:
+            raise ValidationError(
+                {"physician_clearance_on": f"Enter a clearance date on or after {EARLIEST_CLINICAL_DATE:%d %b %Y}."}
+            )
 
     def archive(self) -> None:
         if self.archived_at is None:
@@ -286,6 +298,8 @@ class DiseasePhase(models.Model):
             raise ValidationError({"ended_on": "A phase must end after the day it started."})
         if self.started_on and self.started_on > timezone.localdate():
             raise ValidationError({"started_on": "A phase cannot start in the future."})
+        if self.started_on and self.started_on < EARLIEST_CLINICAL_DATE:
+            raise ValidationError({"started_on": f"A phase starts on or after {EARLIEST_CLINICAL_DATE:%d %b %Y}."})
         if self.started_on and self.client_id:
             clashes = (
                 DiseasePhase.objects.for_client(self.client_id)
