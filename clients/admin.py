@@ -1,18 +1,49 @@
 from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Concat
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from clients.models import Client, DiseasePhase, Phase
+from clients.models import Client, DiseasePhase, Phase, SelfReport
 from practice import audit
 from practice.admin import AuditEventAdmin, HistoricalClientIdFilter, HistoryAdmin
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin
 from practice.models import AuditEvent
 
 
+class DiseasePhaseFormSet(BaseInlineFormSet):
+    """Checks the submitted phases against each other, not only against what is already saved.
+
+    Each row's own validation compares it with the saved rows; two new rows in one submission
+    would otherwise both pass and then break the database's one-open-phase and no-overlap rules.
+    """
+
+    def clean(self) -> None:
+        super().clean()
+        rows = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("started_on")
+        ]
+        open_rows = [form for form in rows if form.cleaned_data.get("ended_on") is None]
+        for form in open_rows[1:]:
+            form.add_error("ended_on", "Only one phase can be ongoing: give the earlier phases an end date.")
+        ordered = sorted(rows, key=lambda form: form.cleaned_data["started_on"])
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            ends = earlier.cleaned_data.get("ended_on")
+            if ends is None or ends > later.cleaned_data["started_on"]:
+                start = earlier.cleaned_data["started_on"]
+                later.add_error(
+                    "started_on",
+                    f"This phase overlaps the one starting {start:%d %b %Y} in this form. "
+                    "A phase may start on the day the previous one ends, not before.",
+                )
+
+
 class DiseasePhaseInline(NoDeleteAdminMixin, admin.TabularInline):
     model = DiseasePhase
+    formset = DiseasePhaseFormSet
     fields = ["phase", "started_on", "ended_on", "notes"]
     extra = 0
     ordering = ["-started_on"]
@@ -184,6 +215,14 @@ class HistoricalClientAdmin(HistoryAdmin):
 @admin.register(DiseasePhase.history.model)
 class HistoricalDiseasePhaseAdmin(HistoryAdmin):
     search_fields = ["=id"]
+
+
+@admin.register(SelfReport.history.model)
+class HistoricalSelfReportAdmin(HistoryAdmin):
+    """Every "How I feel today" entry as it was, including the ones the client replaced later that day."""
+
+    list_display = ["history_date", "history_type", "record", "recorded_on"]
+    search_fields = ["=client__id"]
 
 
 class AuditEventWithClientAdmin(AuditEventAdmin):

@@ -365,3 +365,4 @@ class SelfReport(models.Model):
 
 track_changes(Client)
 track_changes(DiseasePhase)
+track_changes(SelfReport)

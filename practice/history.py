@@ -15,6 +15,7 @@ cost no extra query. SQLite has no trigger: nothing here runs there.
 """
 
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 
 import simple_history
@@ -26,7 +27,22 @@ from django.db.models.signals import post_save, pre_save
 # Keep in step with practice/migrations/0004_postgresql_history_capture.py.
 HISTORY_BY_APP_MARKER = "/* practice:history-recorded-by-app */ "
 # The tables migration practice 0004 gives the history trigger; a model tracked here must be among them.
-TRACKED_TABLES = ("clients_client", "clients_diseasephase", "treatment_sessions_treatmentsession")
+TRACKED_TABLES = (
+    "clients_client",
+    "clients_diseasephase",
+    "clients_selfreport",
+    "treatment_sessions_treatmentsession",
+)
+
+
+class HistoryRowLockedError(Exception):
+    """A change history row records what was; it is never changed."""
+
+
+def _refuse_history_change(sender: type[Model], instance: Model, raw: bool = False, **kwargs: Any) -> None:
+    if not raw and not instance._state.adding:
+        raise HistoryRowLockedError("A change history row is never changed.")
+
 
 # (table, pk, number of parameters) of the save whose UPDATE is expected next on this connection.
 _PENDING_SAVE = "practice_history_pending_save"
@@ -95,6 +111,10 @@ def track_changes(model: type[Model]) -> None:
     if model._meta.db_table not in TRACKED_TABLES:
         raise ValueError(f"{model._meta.db_table} has no history trigger: add it to migration practice 0004's list.")
     simple_history.register(model, app="practice")
+    history_model = model.history.model  # type: ignore[attr-defined]
+    pre_save.connect(
+        _refuse_history_change, sender=history_model, dispatch_uid=f"practice_history_locked_{model.__name__}"
+    )
     pre_save.connect(_expect_save, sender=model, dispatch_uid=f"practice_history_expect_{model.__name__}")
     post_save.connect(_saved, sender=model, dispatch_uid=f"practice_history_saved_{model.__name__}")
 

@@ -19,9 +19,11 @@ def refuse_signed_technique_delete(sender: type[TechniqueUse], instance: Techniq
 def lock_signed_technique_uses(
     sender: type[TechniqueUse], instance: TechniqueUse, raw: bool = False, **kwargs: Any
 ) -> None:
-    # Changing a technique row of a signed session would alter the signed note. New rows are
-    # not refused here: a signed session is created with its techniques by the demo and the tests.
-    if not raw and not instance._state.adding and _session_is_signed(instance):
+    # Adding, changing or moving a technique row of a signed session would alter the signed note.
+    # A session is signed with its techniques already in place (sessions.services.session_sign).
+    if raw:
+        return
+    if _session_is_signed(instance) or (not instance._state.adding and _stored_session_is_signed(instance)):
         raise SignedSessionLockedError("This session is signed; record a correction as an amendment.")
 
 
@@ -37,6 +39,11 @@ def _session_is_signed(use: TechniqueUse) -> bool:
     if TechniqueUse.session.is_cached(use):
         return use.session.status == SessionStatus.SIGNED
     return TreatmentSession.objects.filter(pk=use.session_id, status=SessionStatus.SIGNED).exists()
+
+
+def _stored_session_is_signed(use: TechniqueUse) -> bool:
+    """Whether the row as stored belongs to a signed session (it may be moving to another one)."""
+    return TechniqueUse.objects.filter(pk=use.pk, session__status=SessionStatus.SIGNED).exists()
 
 
 def connect() -> None:

@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, Phase
+from practice.history import history_recorded_by_app
+from practice.models import record_history
 from practice.roles import OWNER, THERAPIST
 from sessions.models import SessionStatus, Technique, TechniqueUse, TreatmentSession
 
@@ -57,10 +59,23 @@ def make_session(client: Client, therapist: User, *, uses=(), signed: bool = Fal
     if signed:
         fields.setdefault("pain_after", 3)
         fields.setdefault("fatigue_after", 4)
+    if signed and uses:
+        # A session is signed with its techniques in place: rows cannot be added to a signed session.
+        session = TreatmentSession.objects.create(client=client, therapist=therapist, **fields)
+        _add_uses(session, uses)
+        with history_recorded_by_app(TreatmentSession):
+            TreatmentSession.objects.filter(pk=session.pk).update(
+                status=SessionStatus.SIGNED, signed_at=timezone.now(), signed_by=therapist
+            )
+        record_history(TreatmentSession.objects.get(pk=session.pk), user=therapist, reason="Signed")
+        return TreatmentSession.objects.get(pk=session.pk)
+    if signed:
         fields.update(status=SessionStatus.SIGNED, signed_at=timezone.now(), signed_by=therapist)
     session = TreatmentSession.objects.create(client=client, therapist=therapist, **fields)
+    _add_uses(session, uses)
+    return session
+
+
+def _add_uses(session: TreatmentSession, uses) -> None:
     for slug, region, pressure in uses:
         TechniqueUse.objects.create(session=session, technique=technique(slug), body_region=region, pressure=pressure)
-    if signed:
-        session = TreatmentSession.objects.get(pk=session.pk)
-    return session

@@ -409,6 +409,7 @@ NEVER_DELETED = {
     "practice.HistoricalClient",
     "practice.HistoricalDiseasePhase",
     "practice.HistoricalTreatmentSession",
+    "practice.HistoricalSelfReport",
 }
 NEVER_ADDED = {
     "auth.Group",
@@ -417,6 +418,7 @@ NEVER_ADDED = {
     "practice.HistoricalClient",
     "practice.HistoricalDiseasePhase",
     "practice.HistoricalTreatmentSession",
+    "practice.HistoricalSelfReport",
     "otp_totp.TOTPDevice",
     "otp_static.StaticDevice",
     "axes.AccessAttempt",

@@ -12,10 +12,11 @@ from django.utils import timezone
 from psycopg.rows import dict_row
 
 from clients.models import Client, ClinicalRecordDeletionError, DiseasePhase, SelfReport
+from clients.services import self_report_record
 from practice import audit
-from practice.history import history_recorded_by_app
+from practice.history import HistoryRowLockedError, history_recorded_by_app
 from practice.models import AuditEvent, record_history
-from sessions.models import SessionAmendment, SignedSessionLockedError, TechniqueUse, TreatmentSession
+from sessions.models import SessionAmendment, SignedSessionLockedError, Technique, TechniqueUse, TreatmentSession
 from sessions.services import session_amend, session_sign
 from tests.factories import make_phase, make_session
 
@@ -79,6 +80,21 @@ class TestApplicationGuards:
             records["signed"].technique_uses.all().delete()
         assert TechniqueUse.objects.get(pk=use.pk).pressure == "light"
 
+    def test_no_technique_can_be_added_to_a_signed_session(self, records):
+        signed = records["signed"]
+        with pytest.raises(SignedSessionLockedError), transaction.atomic():
+            TechniqueUse.objects.create(
+                session=signed, technique=Technique.objects.get(slug="reiki"), body_region="head", pressure="light"
+            )
+        assert TechniqueUse.objects.filter(session=signed).count() == 1
+
+    def test_a_history_row_cannot_be_changed(self, records):
+        past = Client.history.model.objects.filter(id=records["client"].pk).earliest()
+        past.first_name = "Rewritten"
+        with pytest.raises(HistoryRowLockedError):
+            past.save()
+        assert Client.history.model.objects.get(pk=past.pk).first_name != "Rewritten"
+
     def test_a_drafts_techniques_can_be_replaced_cheaply(self, records, django_assert_num_queries):
         draft = records["draft"]
         # Select the rows (they carry their session, so no status query each), then delete them.
@@ -104,6 +120,13 @@ class TestChangeHistory:
         assert [h.history_type for h in history] == ["+", "~", "~"]
         assert history[0].heat_sensitive is True and history[-1].archived_at is not None
         assert client_a.history.as_of(before).heat_sensitive is True
+
+    def test_a_second_how_i_feel_today_keeps_the_first_in_the_history(self, client_a):
+        self_report_record(client=client_a, pain=6, fatigue=7, note="Rough night")
+        self_report_record(client=client_a, pain=2, fatigue=3, note="Better after lunch")
+        report = SelfReport.objects.get(client=client_a)
+        kept = list(report.history.order_by("history_date").values_list("pain", "fatigue", "note", "history_type"))
+        assert kept == [(6, 7, "Rough night", "+"), (2, 3, "Better after lunch", "~")]
 
     def test_phase_and_session_changes_are_kept(self, client_a, therapist):
         phase = client_a.phases.get()
@@ -158,6 +181,7 @@ class TestPostgresqlTriggers:
             "practice_historicalclient",
             "practice_historicaldiseasephase",
             "practice_historicaltreatmentsession",
+            "practice_historicalselfreport",
         ],
     )
     def test_clinical_rows_cannot_be_deleted(self, records, table):
@@ -206,6 +230,44 @@ class TestPostgresqlTriggers:
         _raw("DELETE FROM treatment_sessions_techniqueuse WHERE session_id = %s", [records["draft"].pk])
         assert TechniqueUse.objects.filter(session=records["signed"]).count() == 1
 
+    def test_no_technique_row_can_be_added_to_a_signed_session(self, records):
+        technique_id = Technique.objects.get(slug="reiki").pk
+        with pytest.raises(DatabaseError, match="session is signed"), transaction.atomic():
+            _raw(
+                "INSERT INTO treatment_sessions_techniqueuse (session_id, technique_id, body_region, pressure) "
+                "VALUES (%s, %s, 'head', 'light')",
+                [records["signed"].pk, technique_id],
+            )
+        with pytest.raises(DatabaseError, match="session is signed"), transaction.atomic():
+            TechniqueUse.objects.bulk_create(
+                [TechniqueUse(session=records["signed"], technique_id=technique_id, body_region="head")]
+            )
+        _raw(
+            "INSERT INTO treatment_sessions_techniqueuse (session_id, technique_id, body_region, pressure) "
+            "VALUES (%s, %s, 'neck', 'light')",
+            [records["draft"].pk, technique_id],
+        )
+        assert TechniqueUse.objects.filter(session=records["signed"]).count() == 1
+
+    @pytest.mark.parametrize(
+        "table",
+        [
+            "practice_historicalclient",
+            "practice_historicaldiseasephase",
+            "practice_historicalselfreport",
+            "practice_historicaltreatmentsession",
+        ],
+    )
+    def test_history_rows_cannot_be_updated(self, records, table):
+        with pytest.raises(DatabaseError, match="never changed"), transaction.atomic():
+            _raw(f"UPDATE {table} SET history_change_reason = 'rewritten'")
+
+    def test_a_self_report_updated_around_save_is_kept_in_the_history(self, records):
+        report = records["report"]
+        _raw("UPDATE clients_selfreport SET pain = 9 WHERE id = %s", [report.pk])
+        latest = report.history.latest()
+        assert (latest.pain, latest.history_change_reason) == (9, "database update")
+
     def test_amendments_cannot_be_rewritten(self, records):
         with pytest.raises(DatabaseError, match="never changed"), transaction.atomic():
             _raw("UPDATE treatment_sessions_sessionamendment SET reason = 'other'")
@@ -218,7 +280,9 @@ class TestPostgresqlTriggers:
     def test_the_triggers_are_installed_by_the_migration(self):
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'practice\\_%%' AND NOT tgisinternal")
-            assert cursor.fetchone()[0] == 14 + 3  # the guards of 0003, the history capture of 0004
+            # The guards of 0003, the history capture of 0004, and 0006's: no rows for a signed session,
+            # four history tables unchanged, self-report history never deleted and captured.
+            assert cursor.fetchone()[0] == 14 + 3 + 1 + 4 + 2
 
 
 PROJECT_TABLES = sorted(
