@@ -114,6 +114,11 @@ class ClientProfileForm(forms.ModelForm):
         self.helper.form_tag = False
         self.helper.layout = self._layout(can_assign_therapists)
 
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.ensure_editable()
+        return cleaned
+
     def _layout(self, can_assign_therapists: bool) -> Layout:
         fieldsets = [
             Fieldset(legend, *(Row(*(Column(self._field(name), css_class="col-md") for name in row)) for row in rows))

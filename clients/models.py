@@ -181,6 +181,14 @@ class Client(models.Model):
                 {"physician_clearance_on": f"Enter a clearance date on or after {EARLIEST_CLINICAL_DATE:%d %b %Y}."}
             )
 
+    def ensure_editable(self) -> None:
+        """Archived means read-only for everyone until an owner restores the client in the admin."""
+        if self.is_archived:
+            raise ValidationError(
+                f"{self.full_name} is archived: the record is read-only until an owner restores them.",
+                code="archived",
+            )
+
     def archive(self) -> None:
         if self.archived_at is None:
             self.archived_at = timezone.now()

@@ -14,6 +14,7 @@ def phase_start(*, client: Client, phase: str, started_on: dt.date, recorded_by,
 
     Raises ValidationError, with nothing saved, when the new phase would overlap an episode.
     """
+    client.ensure_editable()
     with transaction.atomic():
         # Lock the client so two people starting a phase at once cannot both close the same open phase.
         Client.objects.select_for_update().filter(pk=client.pk).first()
@@ -47,6 +48,7 @@ def _close_for(current: DiseasePhase, *, phase: str, started_on: dt.date) -> Non
 
 def phase_end(*, phase: DiseasePhase, ended_on: dt.date) -> DiseasePhase:
     """End the open phase on ``ended_on`` (the first day it no longer applies)."""
+    phase.client.ensure_editable()
     if phase.ended_on is not None:
         raise ValidationError("This phase has already ended.", code="ended")
     if ended_on > timezone.localdate():

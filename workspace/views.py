@@ -6,6 +6,7 @@ Each page about one client records one audit event: the write it made, or else a
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -118,10 +119,20 @@ def _contacts(client: Client) -> list[tuple[str, str]]:
     ]
 
 
+def _archived(request: HttpRequest, client: Client) -> HttpResponse:
+    try:
+        client.ensure_editable()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("clients:detail", pk=client.pk)
+
+
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_for_user(request, pk)
+    if client.is_archived:
+        return _archived(request, client)
     can_assign = is_owner(request.user)
     form = ClientProfileForm(request.POST or None, instance=client, can_assign_therapists=can_assign)
     if request.method == "POST" and form.is_valid():
@@ -141,6 +152,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 def phase_start(request: HttpRequest, pk: int) -> HttpResponse:
     """GET shows the form on its own; the record page posts here too. Errors come back on this page."""
     client = client_for_user(request, pk)
+    if client.is_archived:
+        return _archived(request, client)
     form = PhaseStartForm(request.POST or None, client=client)
     if request.method == "POST" and form.is_valid():
         phase = form.save(recorded_by=request.user)
@@ -158,6 +171,8 @@ def phase_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def phase_end(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_for_user(request, pk)
+    if client.is_archived:
+        return _archived(request, client)
     current = DiseasePhase.objects.for_client(client).current().first()
     if current is None:
         messages.error(request, f"{client.full_name} has no current phase to end.")

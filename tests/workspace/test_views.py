@@ -5,12 +5,14 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, Phase
+from clients.services import phase_end, phase_start
 from portal.invitations import portal_invitation_send
 from tests import factories
 from workspace.selectors import CASELOAD_PAGE_SIZE, RECORD_SESSIONS_PAGE_SIZE, SESSION_CADENCE
@@ -650,3 +652,36 @@ def test_ending_when_no_phase_is_open_says_so(client, therapist):
     response = end(client, fresh, TODAY())
     assert response.status_code == 302
     assert "has no current phase to end" in client.get(response["Location"]).content.decode()
+
+
+# --- archived means read-only ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("owner_asks", [False, True])
+def test_an_archived_clients_profile_and_phases_cannot_be_changed(client, therapist, owner, client_a, owner_asks):
+    client_a.archive()
+    client.force_login(owner if owner_asks else therapist)
+    before = (Client.objects.get(pk=client_a.pk).first_name, client_a.phases.count())
+    edit = client.post(reverse("clients:edit", args=[client_a.pk]), {"first_name": "Changed", "last_name": "X"})
+    start = client.post(
+        reverse("clients:phase_start", args=[client_a.pk]),
+        {"start-phase": "subacute", "start-started_on": timezone.localdate().isoformat()},
+    )
+    end = client.post(
+        reverse("clients:phase_end", args=[client_a.pk]), {"end-ended_on": timezone.localdate().isoformat()}
+    )
+    for response in (edit, start, end):
+        assert response.status_code == 302 and response.url == reverse("clients:detail", args=[client_a.pk])
+    assert (Client.objects.get(pk=client_a.pk).first_name, client_a.phases.count()) == before
+    assert client_a.phases.current().exists()
+    record = client.get(reverse("clients:detail", args=[client_a.pk]), follow=True).content.decode()
+    assert "read-only until an owner restores them" in record
+    assert "Start phase" not in record and "Edit profile" not in record
+
+
+def test_the_services_refuse_an_archived_client_too(therapist, client_a):
+    client_a.archive()
+    with pytest.raises(ValidationError, match="archived"):
+        phase_start(client=client_a, phase="subacute", started_on=timezone.localdate(), recorded_by=therapist)
+    with pytest.raises(ValidationError, match="archived"):
+        phase_end(phase=client_a.phases.current().get(), ended_on=timezone.localdate())
