@@ -4,6 +4,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
 from practice import audit
+from practice.admin import HistoryAdmin
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
 from sessions.forms import phase_on
 from sessions.models import SessionAmendment, Technique, TechniqueUse, TreatmentSession
@@ -140,3 +141,8 @@ class SessionAmendmentAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(TreatmentSession.history.model)
+class HistoricalTreatmentSessionAdmin(HistoryAdmin):
+    search_fields = ["=id"]

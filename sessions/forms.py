@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from clients.body_regions import BodyRegion, region_label
 from clients.models import Client, DiseasePhase
+from clients.scores import SCORE_CHOICES
 from sessions.models import (
-    SCORE_MAX,
-    SCORE_MIN,
+    AMENDABLE_FIELDS,
     Guidance,
     Pressure,
     SessionStatus,
@@ -29,9 +29,8 @@ from sessions.models import (
     TreatmentSession,
 )
 from sessions.safety import Finding, PlannedUse, Severity, has_caution, has_stop, screen_session
-from sessions.services import AMENDABLE_FIELDS, amended_values
+from sessions.services import amended_values
 
-SCORE_CHOICES = [(n, str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
 NOT_YET = ("", "Not yet")
 SCORE_ERRORS = {
     "required": "Tap a score from 0 (none) to 10 (worst imaginable).",

@@ -1,3 +1,6 @@
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -7,12 +10,28 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from clients.body_regions import BodyRegion
-from clients.models import Client, ClinicalRecordDeletionError, DiseasePhase
+from clients.models import Client, DiseasePhase
+from clients.scores import SCORE_MAX, SCORE_MIN, SCORE_VALIDATORS
+from practice.history import track_changes
+from practice.records import ClinicalRecordDeletionError
 
-SCORE_MIN, SCORE_MAX = 0, 10
-SCORE_VALIDATORS = [MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
 SCORE_FIELDS = ("pain_before", "pain_after", "fatigue_before", "fatigue_after")
 AFTER_SCORE_FIELDS = ("pain_after", "fatigue_after")
+# Fields a signed session may be corrected in, through an amendment.
+AMENDABLE_FIELDS = (
+    "duration_minutes",
+    "setting",
+    "room_temperature_c",
+    "pain_before",
+    "pain_after",
+    "fatigue_before",
+    "fatigue_after",
+    "subjective",
+    "objective",
+    "assessment",
+    "plan",
+    "client_summary",
+)
 
 
 class Guidance(models.TextChoices):
@@ -269,3 +288,24 @@ class SessionAmendment(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ClinicalRecordDeletionError("Amendments are clinical records and are never deleted.")
+
+
+def apply_amendments(
+    values: Mapping[str, Any], amendments_oldest_first: Iterable[Mapping[str, Any]]
+) -> tuple[dict[str, Any], bool]:
+    """``values`` (any of a session's AMENDABLE_FIELDS) with every correction applied, and whether one was.
+
+    ``amendments_oldest_first`` are the amendments' ``changes``; the latest correction of a field wins.
+    Amendments keep JSON values, so each is turned back into the field's own type.
+    """
+    result = dict(values)
+    corrected = False
+    for changes in amendments_oldest_first:
+        for name, change in changes.items():
+            if name in result:
+                result[name] = TreatmentSession._meta.get_field(name).to_python(change["to"])
+                corrected = True
+    return result, corrected
+
+
+track_changes(TreatmentSession)

@@ -6,23 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from sessions.models import SessionAmendment, SessionStatus, TreatmentSession
-
-# Fields a signed session may be corrected in, through an amendment.
-AMENDABLE_FIELDS = (
-    "duration_minutes",
-    "setting",
-    "room_temperature_c",
-    "pain_before",
-    "pain_after",
-    "fatigue_before",
-    "fatigue_after",
-    "subjective",
-    "objective",
-    "assessment",
-    "plan",
-    "client_summary",
-)
+from practice.serialization import jsonable
+from sessions.models import AMENDABLE_FIELDS, SessionAmendment, SessionStatus, TreatmentSession, apply_amendments
 
 
 def session_sign(*, session: TreatmentSession, user) -> TreatmentSession:
@@ -62,7 +47,7 @@ def session_amend(*, session: TreatmentSession, author, reason: str, changes: di
         cleaned = field.clean(value, session)
         if name in ("pain_after", "fatigue_after") and cleaned is None:
             raise ValidationError({name: "A signed session keeps its after-scores."})
-        recorded[name] = {"from": _jsonable(current[name]), "to": _jsonable(cleaned)}
+        recorded[name] = {"from": jsonable(current[name]), "to": jsonable(cleaned)}
     amendment = SessionAmendment(session=session, author=author, reason=reason, changes=recorded)
     amendment.full_clean()
     amendment.save()
@@ -72,13 +57,5 @@ def session_amend(*, session: TreatmentSession, author, reason: str, changes: di
 def amended_values(session: TreatmentSession) -> dict[str, Any]:
     """The session's amendable fields as they stand after every amendment, oldest first."""
     values = {name: getattr(session, name) for name in AMENDABLE_FIELDS}
-    for amendment in session.amendments.order_by("created_at", "pk"):
-        for name, change in amendment.changes.items():
-            values[name] = change["to"]
-    return values
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (int, str, bool)):
-        return value
-    return str(value)
+    changes = session.amendments.order_by("created_at", "pk").values_list("changes", flat=True)
+    return apply_amendments(values, changes)[0]

@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from clients.invitations import invitation_path, portal_invitation_send
+from portal.invitations import invitation_path, portal_invitation_send
 from clients.models import SelfReport
 from tests import factories
 
