@@ -15,8 +15,8 @@ cost no extra query. SQLite has no trigger: nothing here runs there.
 """
 
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 import simple_history
 from django.conf import settings

@@ -6,6 +6,7 @@ import json
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 # The first event of the chain points at this instead of a previous hash.
@@ -94,6 +95,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["client_id", "time"], name="audit_client_time_idx"),
             models.Index(fields=["actor", "time"], name="audit_actor_time_idx"),
+            # Searches by the typed username (the admin's, any case) and the sign-in cool-down's count.
+            models.Index(Upper("actor_username"), "time", name="audit_actor_name_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -169,6 +169,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username and address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # Then: slows guessing of one username spread over many addresses (practice.sign_in).
+    "practice.sign_in.SpreadGuessingBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -237,6 +239,10 @@ PRACTICE_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Across all addresses: after this many failed password checks for one username within the cool-off
+# time, its password is checked at most once per PRACTICE_SIGN_IN_COOLDOWN seconds (practice.sign_in).
+PRACTICE_SIGN_IN_CEILING = 10
+PRACTICE_SIGN_IN_COOLDOWN = 30
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "practice.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "practice.security.client_ip"

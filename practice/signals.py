@@ -31,7 +31,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username", ""))
     # django-axes flags attempts that end on the lockout page: the one that reaches the limit and
     # any made while locked out. Those are "denied"; other wrong passwords "failed".
-    locked_out = bool(getattr(request, "axes_locked_out", False))
+    locked_out = bool(getattr(request, "axes_locked_out", False) or getattr(request, "practice_sign_in_wait", 0))
     audit.record(
         request,
         audit.LOGIN_FAILED,
