@@ -235,7 +235,8 @@ def _project_files(pattern: str) -> list[Path]:
 
 def test_no_project_file_exempts_a_view_from_csrf_checks():
     files = _project_files("*.py")
-    assert any(path.relative_to(ROOT).as_posix() == "portal/views.py" for path in files)  # the search sees the project's code
+    # The search sees the project's code.
+    assert any(path.relative_to(ROOT).as_posix() == "portal/views.py" for path in files)
     assert not any(".venv" in path.parts for path in files)
     # The name used as code (an import, a decorator, an attribute), not inside quotes as other tests search for it.
     used = re.compile(rf"(?<![\"'])\b{EXEMPT}\b(?![\"'])")
