@@ -2,7 +2,7 @@
 
 import os
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment-1b6f0c9e8d7a5f4e3d2c1b0a")
 
 from practice.settings import *  # noqa: E402,F403
 

@@ -70,6 +70,9 @@ def test_the_local_demo_may_run_without_two_factor():
     ("overrides", "message"),
     [
         ({"SECRET_KEY": None}, "SECRET_KEY is not set"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "a" * 80}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(60)}, "SECRET_KEY is too weak"),
         ({"DEBUG": "maybe"}, "DEBUG must be one of"),
         ({"DATABASE_URL": "mysql://practice@db.invalid/practice"}, "DATABASE_URL must point at PostgreSQL"),
         ({"PRACTICE_REQUIRE_2FA": "sometimes"}, "PRACTICE_REQUIRE_2FA must be one of"),
