@@ -7,7 +7,7 @@ caseload costs the same number of queries whether the practice has ten clients o
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from clients.models import Client, ClientQuerySet, DiseasePhase, phase_label
@@ -21,13 +21,15 @@ RECORD_SESSIONS_PAGE_SIZE = 20
 
 
 def with_last_session(clients: QuerySet[Client]) -> QuerySet[Client]:
-    """Annotate ``last_session_at``: the latest session that has begun (drafts count: the client was seen)."""
+    """Annotate ``last_session_at``: the latest session that has begun (drafts count: the client was seen).
+
+    The newest row first, one row: a backward probe of session_client_started_idx per client, where
+    MAX() over the client's sessions would read all of them.
+    """
     begun = (
         TreatmentSession.objects.filter(client=OuterRef("pk"), started_at__lte=timezone.now())
-        .order_by()
-        .values("client")
-        .annotate(last=Max("started_at"))
-        .values("last")
+        .order_by("-started_at")
+        .values("started_at")[:1]
     )
     return clients.annotate(last_session_at=Subquery(begun))
 
