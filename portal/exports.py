@@ -30,8 +30,10 @@ from sessions.models import (
     TreatmentSession,
     apply_amendments,
 )
-from sessions.trends import CSV_COLUMNS as TREND_COLUMNS
-from sessions.trends import TrendRange, csv_rows, trend_report
+from sessions.trends.export import CSV_COLUMNS as TREND_COLUMNS
+from sessions.trends.export import csv_rows
+from sessions.trends.queries import trend_report
+from sessions.trends.ranges import TrendRange
 
 # The fields of a session a client sees; corrections (amendments) to these are applied, others ignored.
 CLIENT_SESSION_FIELDS = (

@@ -38,7 +38,8 @@ from portal.invitations import (
 from practice import audit
 from practice.access import client_required, clinician_required
 from sessions.trend_views import trend_context
-from sessions.trends import resolve_range, trend_report
+from sessions.trends.queries import trend_report
+from sessions.trends.ranges import resolve_range
 
 SESSIONS_PER_PAGE = 10
 

@@ -1,6 +1,6 @@
 """The therapist's trend page for one client, and the same data as CSV."""
 
-import csv
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -9,18 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client
+from clients.selectors import client_for_user
 from practice import audit
-from practice.access import clinician_required, get_reachable_or_404
-from sessions.trends import (
-    CSV_COLUMNS,
-    TrendRange,
-    TrendRangeForm,
-    TrendReport,
-    chart_data,
-    csv_rows,
-    resolve_range,
-    trend_report,
-)
+from practice.access import clinician_required
+from practice.spreadsheets import csv_response
+from sessions.trends.chart import chart_data
+from sessions.trends.export import CSV_COLUMNS, csv_rows
+from sessions.trends.queries import trend_report
+from sessions.trends.ranges import TrendRange, TrendRangeForm, resolve_range
+from sessions.trends.report import TrendReport
 
 # Longer data tables start collapsed so the chart and numbers stay in view.
 TABLE_OPEN_UP_TO = 15
@@ -28,7 +25,7 @@ TABLE_OPEN_UP_TO = 15
 
 def trend_context(
     report: TrendReport, *, audience: str, range_form: TrendRangeForm, trend_range: TrendRange, csv_url: str = ""
-) -> dict:
+) -> dict[str, Any]:
     """What the trend includes (sessions/includes/trend_*.html) need; the portal builds its page with it too.
 
     ``audience`` is "therapist" or "client" and only changes wording. ``csv_url`` is the download address
@@ -47,10 +44,8 @@ def trend_context(
     }
 
 
-def _client_and_report(request: HttpRequest, client_id: int):
-    client = get_reachable_or_404(
-        request, Client.objects.cared_for_by(request.user), object_type="client", pk=client_id
-    )
+def _client_and_report(request: HttpRequest, client_id: int) -> tuple[Client, TrendRangeForm, TrendRange, TrendReport]:
+    client = client_for_user(request, client_id)
     form, trend_range = resolve_range(request.GET, today=timezone.localdate())
     report = trend_report(client, start=trend_range.start, end=trend_range.end)
     return client, form, trend_range, report
@@ -76,18 +71,6 @@ def trend_csv(request: HttpRequest, client_id: int) -> HttpResponse:
     """The page's sessions as CSV; columns documented in docs/trends-csv.md. No names in the file name."""
     client, _form, _trend_range, report = _client_and_report(request, client_id)
     filename = f"client-{client.pk}-trends-{timezone.localdate():%Y-%m-%d}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows([_spreadsheet_safe(value) for value in row] for row in csv_rows(report))
+    response = csv_response(filename, CSV_COLUMNS, csv_rows(report))
     audit.record(request, audit.EXPORT, object_type="trends_csv", object_id=client.pk, client_id=client.pk)
     return response
-
-
-def _spreadsheet_safe(value):
-    # Text a spreadsheet would run as a formula (a technique named "=..." in the catalogue) is quoted.
-    # Numbers stay numbers: a change of -3 is data, not a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

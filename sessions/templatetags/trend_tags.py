@@ -4,7 +4,7 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from sessions.trends import SessionPoint
+from sessions.trends.report import SessionPoint
 
 register = template.Library()
 

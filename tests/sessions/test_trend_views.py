@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clients.models import Phase, SelfReport
 from sessions.models import Technique
-from sessions.trends import CSV_COLUMNS
+from sessions.trends.export import CSV_COLUMNS
 from tests import factories
 
 
@@ -46,7 +46,7 @@ def chart_json(response) -> dict:
 
 
 def read_csv(response) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 # --- the page
@@ -232,7 +232,7 @@ def test_csv_has_one_row_per_session_with_the_values_on_record(client, therapist
     disposition = response["Content-Disposition"]
     assert disposition == (f'attachment; filename="client-{person.pk}-trends-{timezone.localdate():%Y-%m-%d}.csv"')
     assert "Zelda" not in disposition and "Quartermaine" not in disposition
-    assert response.content.decode().splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert response.content.decode("utf-8-sig").splitlines()[0] == ",".join(CSV_COLUMNS)
     rows = read_csv(response)
     assert len(rows) == 2
     assert rows[0] == {
@@ -367,7 +367,7 @@ def test_session_table_escapes_what_it_shows():
     import datetime as dt
 
     from sessions.templatetags.trend_tags import trend_session_rows
-    from sessions.trends import SessionPoint
+    from sessions.trends.report import SessionPoint
 
     point = SessionPoint(
         id=1,

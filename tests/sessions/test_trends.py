@@ -7,16 +7,11 @@ from django.utils import timezone
 
 from clients.models import Phase, SelfReport
 from sessions.services import session_amend
-from sessions.trends import (
-    CSV_COLUMNS,
-    DEFAULT_RANGE,
-    MEANINGFUL_CHANGE,
-    chart_data,
-    csv_rows,
-    preset_range,
-    resolve_range,
-    trend_report,
-)
+from sessions.trends.chart import chart_data
+from sessions.trends.export import CSV_COLUMNS, csv_rows
+from sessions.trends.queries import trend_report
+from sessions.trends.ranges import DEFAULT_RANGE, preset_range, resolve_range
+from sessions.trends.report import MEANINGFUL_CHANGE
 from tests import factories
 
 D = dt.date
@@ -207,7 +202,10 @@ def test_phase_bands_are_clipped_to_the_range_and_half_open(phased):
         # The open remission is cut at the day after the range's last day.
         (Phase.REMISSION, D(2025, 3, 15), D(2025, 4, 1), True),
     ]
-    assert report.phase_bands[1].last_day == D(2025, 2, 14)
+    # Half-open: the flare's last day, 14 Feb, is inside its band; the band's end, 15 Feb, is not.
+    flare = report.phase_bands[1]
+    assert flare.start <= D(2025, 2, 14) < flare.end
+    assert not flare.start <= D(2025, 2, 15) < flare.end
     chart = chart_data(report)
     assert [band["phase"] for band in chart["bands"]] == [b[0] for b in bands]
 
