@@ -4,26 +4,27 @@ Deterministic for a given seed and safe to run again: demo clients are recognise
 their e-mail address and are never created twice. Each batch of clients is written in
 one transaction, so an interrupted run leaves whole clients behind and a re-run carries on.
 
-Large data sets (``seed_demo --clients 10000 --years 10``: millions of rows) are built
-as plain tuples, never model instances, and written with COPY on PostgreSQL (bulk_create
-elsewhere). Neither path sends per-object signals, so the change history
-(django-simple-history) starts with the first edit after seeding, as for any bulk import.
+Large data sets (``seed_demo --clients 10000 --years 10``: millions of rows) are planned
+here as plain tuples, never model instances, and written by ``devtools.bulk`` (COPY on
+PostgreSQL). No per-object signals are sent, so the change history (django-simple-history)
+starts with the first edit after seeding, as for any bulk import.
 """
 
 import datetime as dt
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
-from django.db import DatabaseError, connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from psycopg import sql
 
 from clients.body_regions import BodyRegion
 from clients.models import ClearanceCondition, Client, DiseasePhase, Goal, MSType, Phase
+from devtools.bulk import analyze, insert_rows, skip_foreign_key_checks
 from practice.roles import OWNER, THERAPIST
 from sessions.models import Pressure, SessionStatus, Setting, Technique, TechniqueUse, TreatmentSession
 
@@ -178,9 +179,7 @@ def build_demo(
     """Create the demo practice; ``years=None`` gives each client one to three years."""
     today = today or timezone.localdate()
     _owner, therapists, client_user = ensure_users()
-    techniques = [
-        (t.pk, t.light_touch) for t in Technique.objects.filter(guidance="recommended", is_active=True).order_by("slug")
-    ]
+    techniques = recommended_techniques()
     existing = set(Client.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").values_list("email", flat=True))
     therapist_ids = [therapist.pk for therapist in therapists]
     batches = [range(start, min(start + batch_size, clients)) for start in range(0, clients, batch_size)]
@@ -206,12 +205,18 @@ def build_demo(
             if progress:
                 progress(len(batch))
     if result.clients_created:
-        _analyze(Client, Client.therapists.through, DiseasePhase, TreatmentSession, TechniqueUse)
+        analyze(Client, Client.therapists.through, DiseasePhase, TreatmentSession, TechniqueUse)
     first = Client.objects.filter(email=demo_email(0)).first()
     if first and first.user_id is None and not hasattr(client_user, "client_profile"):
         first.user = client_user
         first.save(update_fields=["user"])
     return result
+
+
+def recommended_techniques() -> list[tuple[int, bool]]:
+    """(id, light touch) of the active techniques advised for MS, the ones generated sessions use."""
+    recommended = Technique.objects.filter(guidance="recommended", is_active=True).order_by("slug")
+    return [(t.pk, t.light_touch) for t in recommended]
 
 
 @dataclass
@@ -225,11 +230,18 @@ class _BatchRows:
     uses: list[tuple]  # USE_COLUMNS, with the session's place in ``sessions`` for its id
 
 
-def _plan_batch(indexes: list[int], years, seed: int, today: dt.date, therapist_ids, techniques) -> _BatchRows:
+def _plan_batch(
+    indexes: list[int],
+    years: float | None,
+    seed: int,
+    today: dt.date,
+    therapist_ids: list[int],
+    techniques: list[tuple[int, bool]],
+) -> _BatchRows:
     rows = _BatchRows([], [], [], [], [])
     for client_ref, index in enumerate(indexes):
         # Each client has its own generator: the same seed gives the same client whatever the batches.
-        plan = _ClientPlan(index, random.Random(f"{seed}-{index}"), years, today)
+        plan = ClientPlan(index, random.Random(f"{seed}-{index}"), years, today)
         rows.clients.append(plan.client())
         cared_by = plan.therapists(therapist_ids)
         rows.therapist_links.extend((client_ref, user_id) for user_id in cared_by)
@@ -240,7 +252,7 @@ def _plan_batch(indexes: list[int], years, seed: int, today: dt.date, therapist_
 
 
 def _write_batch(rows: _BatchRows) -> int:
-    _skip_foreign_key_checks()
+    skip_foreign_key_checks()
     client_ids = [client.pk for client in Client.objects.bulk_create(rows.clients)]
     through = Client.therapists.through
     through.objects.bulk_create(
@@ -249,12 +261,37 @@ def _write_batch(rows: _BatchRows) -> int:
     insert_rows(DiseasePhase, PHASE_COLUMNS, [(client_ids[ref], *rest) for ref, *rest in rows.phases])
     sessions = [(client_ids[ref], *rest) for ref, *rest in rows.sessions]
     session_ids = insert_rows(TreatmentSession, SESSION_COLUMNS, sessions, return_ids=True)
-    insert_rows(TechniqueUse, USE_COLUMNS, [(session_ids[ref], *rest) for ref, *rest in rows.uses])
+    with techniques_of_sessions_loaded_signed():
+        insert_rows(TechniqueUse, USE_COLUMNS, [(session_ids[ref], *rest) for ref, *rest in rows.uses])
     return len(sessions)
 
 
-class _ClientPlan:
-    def __init__(self, index: int, rng: random.Random, years: float | None, today: dt.date):
+@contextmanager
+def techniques_of_sessions_loaded_signed() -> Iterator[None]:
+    """Let this transaction give sessions it has just loaded as signed their technique rows.
+
+    On PostgreSQL a trigger refuses technique rows for a signed session (migration practice 0006); the
+    application signs a session with its rows in place, but generated history arrives signed. The trigger
+    is lifted for this transaction only (transactional DDL: a rollback restores it too). Where
+    skip_foreign_key_checks() could switch the role to replica, triggers are off already.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    table, trigger = "treatment_sessions_techniqueuse", "practice_no_use_for_signed_session"
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        yield
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+
+
+class ClientPlan:
+    """One generated client: their profile, therapists, phase history and weekly sessions, as rows.
+
+    Everything is drawn from ``rng``, so the same index and seed give the same client.
+    """
+
+    def __init__(self, index: int, rng: random.Random, years: float | None, today: dt.date) -> None:
         self.index, self.rng, self.today = index, rng, today
         self.years = years if years is not None else rng.choice([1, 1.5, 2, 2.5, 3])
         self.start = today - dt.timedelta(days=int(365 * self.years))
@@ -331,7 +368,15 @@ class _ClientPlan:
         phases.append((client_id, current.value, day, None))
         return phases
 
-    def sessions(self, client_id: int, phases: list[tuple], therapist_id: int, techniques, sessions, uses) -> None:
+    def sessions(
+        self,
+        client_id: int,
+        phases: list[tuple],
+        therapist_id: int,
+        techniques: list[tuple[int, bool]],
+        sessions: list[tuple],
+        uses: list[tuple],
+    ) -> None:
         """Append weekly rows of SESSION_COLUMNS to ``sessions`` and their technique rows to ``uses``.
 
         A technique row starts with the session's index in ``sessions``, replaced by its id once written.
@@ -402,113 +447,3 @@ class _ClientPlan:
 
 def _score(value: float) -> int:
     return max(0, min(10, round(value)))
-
-
-# --- bulk writing ---------------------------------------------------------------------------------------------------
-
-
-def insert_rows(
-    model: type[models.Model], columns: Sequence[str], rows: list[tuple], *, return_ids: bool = False
-) -> list[int]:
-    """Insert ``rows`` (values for ``columns``, by attribute name); other columns take the model's defaults.
-
-    One statement per call whatever the number of rows, and no model instances, save() or signals:
-    COPY on PostgreSQL (ids drawn from the table's sequence when asked for), executemany elsewhere.
-    Returns the new ids, in the order of ``rows``, if asked for.
-    """
-    if not rows:
-        return []
-    meta = model._meta
-    by_attname = {field.attname: field for field in meta.concrete_fields}
-    fields = [by_attname[name] for name in columns]
-    # Fields the generator does not fill (created_at, version, fields added later...) get their defaults.
-    rest = [field for field in meta.concrete_fields if not field.primary_key and field.attname not in columns]
-    now = timezone.now()
-    tail = tuple(_db_default(field, now) for field in rest)
-    names = [field.column for field in fields] + [field.column for field in rest]
-    if connection.vendor == "postgresql":
-        return _copy_rows(meta, names, rows, tail, return_ids)
-    return _executemany_rows(meta, names, fields, rows, tail, return_ids)
-
-
-def _skip_foreign_key_checks() -> None:
-    """On PostgreSQL, let this transaction skip the per-row foreign-key triggers, if the role may.
-
-    Checking each of millions of generated rows costs more than writing them; the ids come from rows
-    this transaction has just written, so there is nothing to check. It is what pg_restore does with
-    --disable-triggers, it needs a superuser (or SET granted on the parameter), and ends with the
-    transaction. Without the privilege the checks simply run.
-    """
-    if connection.vendor != "postgresql":
-        return
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = replica")
-    except DatabaseError:
-        pass
-
-
-def _analyze(*tables: type[models.Model]) -> None:
-    """Fresh planner statistics after a bulk load, rather than whenever autovacuum gets round to it."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in tables:
-            cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(model._meta.db_table)))
-
-
-def _copy_rows(meta, names: list[str], rows: list[tuple], tail: tuple, return_ids: bool) -> list[int]:
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        if return_ids:
-            # nextval() is safe beside other writers: each id is handed out once, whoever asks.
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(rows)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            names = [meta.pk.column, *names]
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(meta.db_table), sql.SQL(", ").join(map(sql.Identifier, names))
-        )
-        # psycopg adapts the Python values itself (aware datetimes, Decimals...).
-        with cursor.cursor.copy(statement) as copy:
-            if return_ids:
-                for pk, row in zip(ids, rows, strict=True):
-                    copy.write_row((pk, *row, *tail))
-            else:
-                for row in rows:
-                    copy.write_row((*row, *tail))
-    return ids
-
-
-def _executemany_rows(meta, names: list[str], fields, rows: list[tuple], tail: tuple, return_ids: bool) -> list[int]:
-    prepared = [
-        (*(field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=True)), *tail)
-        for row in rows
-    ]
-    ids: list[int] = []
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        if return_ids:
-            if not connection.in_atomic_block:
-                raise transaction.TransactionManagementError("insert_rows(return_ids=True) needs a transaction.")
-            # SQLite: the transaction has written already (the batch's clients), so it holds the database's
-            # write lock and nobody else can take ids above the current highest until it commits.
-            cursor.execute(f"SELECT COALESCE(MAX({quote(meta.pk.column)}), 0) FROM {quote(meta.db_table)}")
-            first = cursor.fetchone()[0] + 1
-            ids = list(range(first, first + len(rows)))
-            names = [meta.pk.column, *names]
-            prepared = [(pk, *row) for pk, row in zip(ids, prepared, strict=True)]
-        cursor.executemany(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, names))}) "
-            f"VALUES ({', '.join(['%s'] * len(names))})",
-            prepared,
-        )
-    return ids
-
-
-def _db_default(field: models.Field, now: dt.datetime):
-    value = now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else field.get_default()
-    return field.get_db_prep_save(value, connection)

@@ -59,7 +59,7 @@ def prepare(users: int) -> None:
     from django.core.management import call_command
 
     from clients.models import Client
-    from practice import demo
+    from devtools import demo
     from practice.roles import THERAPIST
 
     needed = users * CLIENTS_PER_THERAPIST
@@ -208,7 +208,7 @@ class Therapist:
         return response.status, content, response.getheader("Location", "")
 
     def sign_in(self) -> bool:
-        from practice.bench import FormFields
+        from devtools.html_forms import FormFields
 
         _status, html, _location = self.request("sign-in form", "GET", "/accounts/login/")
         form = FormFields(html, "username")
@@ -217,7 +217,7 @@ class Therapist:
         return status == 302 and "/accounts/login/" not in location
 
     def visit(self, run: str, number: int) -> None:
-        from practice.bench import SESSION_FORM_FIELD, FormFields, confirm_findings, fill_session_form
+        from devtools.html_forms import SESSION_FORM_FIELD, FormFields, confirm_findings, fill_session_form
 
         _status, html, _location = self.request("caseload", "GET", "/clients/")
         client_ids = re.findall(r'href="/clients/(\d+)/"', html)
@@ -364,8 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare(args.users)
         return 0
     if args.step == "run":
-        sys.path.insert(0, str(ROOT))
-        setup_django()  # for the form helpers in practice.bench; nothing here touches the database
+        # Nothing here touches the database or needs Django: the form helpers are standard library only.
         report = run(args.base_url, args.users, args.duration, args.max_requests, args.json, args.seed)
         return 0 if report["errors"] == 0 else 1
     if args.server_log:

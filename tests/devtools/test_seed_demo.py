@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from clients.models import Client, DiseasePhase, Phase
-from practice import demo
+from devtools import demo
 from sessions.models import TechniqueUse, TreatmentSession
 
 

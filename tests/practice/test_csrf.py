@@ -21,6 +21,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import Client
+from devtools.html_forms import FormFields
 from tests.factories import PASSWORD, make_client
 from tests.practice.world import (
     World,
@@ -53,8 +54,8 @@ def strict(user=None) -> BrowserClient:
 
 def with_token(browser: BrowserClient, data: dict) -> dict:
     """``data`` plus the CSRF token a page with a form would have given this browser."""
-    browser.get("/accounts/password_reset/")  # any page with a form sets the cookie
-    return data | {"csrfmiddlewaretoken": browser.cookies["csrftoken"].value}
+    page = browser.get("/accounts/password_reset/", follow=True)  # any page with a form
+    return data | {"csrfmiddlewaretoken": FormFields(page.content.decode()).fields["csrfmiddlewaretoken"]}
 
 
 @dataclass(frozen=True)

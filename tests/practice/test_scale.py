@@ -1,27 +1,23 @@
-"""What keeps a large practice fast: admin changelists, the bulk seed and the benchmark itself.
+"""What keeps a large practice's admin fast: changelists whose queries do not grow with the rows.
 
 Figures are measured by ``manage.py bench``, never asserted here; these tests pin what must not
-grow with the data (queries per page) and what the fast paths must still get right.
+grow with the data (queries per page) and what the fast paths must still get right. The bulk seed
+and the benchmark itself are tested in ``tests/devtools/``.
 """
 
 import datetime as dt
-import json
-from io import StringIO
 
 import pytest
-from django.contrib.auth.models import User
-from django.core.management import call_command
-from django.db import connection, transaction
-from django.db.models.signals import post_save
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase
-from practice import admin_mixins, audit, bench, demo
+from practice import admin_mixins, audit
 from practice.admin_mixins import EstimatedCountPaginator, RecentValuesFieldListFilter, cheap_list_filter
 from practice.models import AuditEvent
-from sessions.models import SessionStatus, TechniqueUse, TreatmentSession
+from sessions.models import TreatmentSession
 from tests.factories import make_client, make_phase, make_session
 
 
@@ -199,165 +195,3 @@ class TestDateDrillDownQuerySet:
     def test_keeps_the_models_own_queryset_methods(self, sessions):
         assert sessions.drafts().filter(started_at__year=2021).count() == 6
         assert type(sessions.drafts()) is type(sessions)
-
-
-# --- the bulk seed -------------------------------------------------------------------------------------------------
-
-TODAY = dt.date(2026, 6, 1)
-
-
-def snapshot() -> list[tuple]:
-    return list(
-        TreatmentSession.objects.order_by("client__email", "started_at").values_list(
-            "client__email", "started_at", "pain_before", "pain_after", "status", "subjective"
-        )
-    )
-
-
-@pytest.mark.django_db
-class TestBulkSeed:
-    def test_a_batch_costs_the_same_queries_whatever_its_size(self):
-        with transaction.atomic():
-            with CaptureQueriesContext(connection) as few:
-                demo.build_demo(clients=2, years=1, today=TODAY, batch_size=50)
-            transaction.set_rollback(True)
-        with CaptureQueriesContext(connection) as many:
-            demo.build_demo(clients=12, years=2, today=TODAY, batch_size=50)
-        assert TreatmentSession.objects.count() > 12 * 80
-        assert len(many) == len(few)
-
-    def test_sends_no_signals_and_leaves_no_history_until_the_first_edit(self):
-        saved = []
-        post_save.connect(lambda sender, **kwargs: saved.append(sender), weak=False, dispatch_uid="seed-test")
-        try:
-            demo.build_demo(clients=4, years=1, today=TODAY)
-        finally:
-            post_save.disconnect(dispatch_uid="seed-test")
-        assert not {TreatmentSession, TechniqueUse, DiseasePhase} & set(saved)
-        assert not TreatmentSession.history.exists() and not DiseasePhase.history.exists()
-        # The one save: linking demo client 0 to the portal account, a real edit.
-        assert list(Client.history.values_list("email", flat=True)) == [demo.demo_email(0)]
-        seeded = Client.objects.last()
-        seeded.phone = "07700 900123"
-        seeded.save()
-        assert Client.history.filter(id=seeded.pk).count() == 1
-
-    def test_rows_reference_each_other_and_later_inserts_get_fresh_ids(self, therapist):
-        demo.build_demo(clients=5, years=1, today=TODAY, batch_size=2)
-        assert not TechniqueUse.objects.exclude(session__in=TreatmentSession.objects.all()).exists()
-        assert not TreatmentSession.objects.exclude(client__in=Client.objects.all()).exists()
-        assert set(TechniqueUse.objects.values_list("session__client", flat=True)) == set(
-            Client.objects.values_list("pk", flat=True)
-        )
-        highest = TreatmentSession.objects.order_by("-pk").values_list("pk", flat=True).first()
-        session = make_session(Client.objects.first(), therapist, uses=[("reiki", "head", "light")])
-        assert session.pk > highest
-
-    def test_columns_it_does_not_generate_take_their_model_defaults(self):
-        demo.build_demo(clients=2, years=1, today=TODAY)
-        session = TreatmentSession.objects.signed().first()
-        assert session.version == 1
-        assert session.safety_override_reason == ""
-        assert session.created_at is not None and session.updated_at is not None
-        session.full_clean()
-
-    def test_the_batch_size_does_not_change_the_practice(self):
-        with transaction.atomic():
-            demo.build_demo(clients=5, years=1, seed=3, today=TODAY, batch_size=2)
-            first = snapshot()
-            transaction.set_rollback(True)
-        demo.build_demo(clients=5, years=1, seed=3, today=TODAY, batch_size=5)
-        assert snapshot() == first
-        assert any(status == SessionStatus.DRAFT for *_rest, status, _s in first)
-
-
-# --- the benchmark -------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-class TestBench:
-    def test_runs_every_page_and_writes_a_table_and_json(self, tmp_path, owner):
-        demo.build_demo(clients=6, years=1)
-        out, err = StringIO(), StringIO()
-        path = tmp_path / "bench.json"
-        call_command(
-            "bench",
-            "--repeat",
-            "1",
-            "--warmup",
-            "0",
-            "--audit-events",
-            "20",
-            "--json",
-            str(path),
-            stdout=out,
-            stderr=err,
-        )
-        report = json.loads(path.read_text())
-        names = [page["name"] for page in report["pages"]]
-        assert len(names) == len(bench.pages())
-        assert {page["status"] for page in report["pages"]} == {"ok"}, report["pages"]
-        for page in report["pages"]:
-            assert page["queries"] > 0 and page["median_ms"] > 0
-            assert page["raw_ms"] is not None and page["x_bare"] > 1
-        table = out.getvalue()
-        assert "caseload (300 clients)" in table and "x raw" in table
-        assert report["meta"]["data_set"]["clients"] == Client.objects.count()
-
-    def test_preparing_twice_changes_nothing(self, db):
-        demo.build_demo(clients=3, years=1)
-        first = bench.prepare(audit_events=0, log=lambda message: None)
-        counts = (Client.objects.count(), TreatmentSession.objects.count(), User.objects.count())
-        second = bench.prepare(audit_events=0, log=lambda message: None)
-        assert (Client.objects.count(), TreatmentSession.objects.count(), User.objects.count()) == counts
-        assert first.record_client == second.record_client
-        assert {size: c.sessions.count() for size, c in second.clients_by_size.items()} == {5: 5, 52: 52, 520: 520}
-        assert second.portal_user.client_profile == second.record_client
-
-    def test_a_page_without_a_view_is_reported_not_available(self, db):
-        demo.build_demo(clients=2, years=1)
-        data = bench.prepare(audit_events=0, log=lambda message: None)
-        page = bench.Page("nowhere", "clients:no-such-page", "therapist")
-        assert bench.Bench(data, repeat=1, warmup=0).run(page).status == "not available"
-
-    def test_the_audit_log_it_writes_is_a_valid_chain(self, therapist):
-        if connection.vendor != "postgresql":
-            assert bench._fill_audit_log(50, log=lambda message: None) == 0  # appended by hand only on PostgreSQL
-            return
-        audit.record(None, audit.LOGIN, actor=therapist)
-        assert bench._fill_audit_log(50, log=lambda message: None) == 50
-        assert audit.verify_database().ok
-
-
-class TestFormFields:
-    HTML = """
-    <form method="post" action="/accounts/logout/"><input type="hidden" name="csrfmiddlewaretoken" value="x"></form>
-    <form method="post">
-      <input type="hidden" name="csrfmiddlewaretoken" value="tok">
-      <input type="number" name="duration_minutes" value="60">
-      <input type="radio" name="pain_before" value="1"><input type="radio" name="pain_before" value="2" checked>
-      <input type="checkbox" name="confirm_cautions">
-      <select name="setting"><option value="clinic">Clinic</option><option value="home" selected>Home</option></select>
-      <select name="uses-0-technique"><option value="">Choose</option><optgroup label="Recommended">
-        <option value="7">Reiki</option><option value="3">Swedish massage</option></optgroup></select>
-      <textarea name="plan">Rest &amp; water</textarea>
-      <input type="submit" name="go" value="Save">
-    </form>"""
-
-    def test_reads_what_a_browser_would_send_from_the_wanted_form(self):
-        form = bench.FormFields(self.HTML, "duration_minutes")
-        assert form.fields["csrfmiddlewaretoken"] == ["tok"]
-        assert form.fields["pain_before"] == ["2"]
-        assert form.fields["confirm_cautions"] == []
-        assert form.fields["setting"] == ["home"]
-        assert form.fields["uses-0-technique"] == [""]
-        assert form.fields["plan"] == ["Rest & water"]
-        assert "go" not in form.fields
-        assert form.options["uses-0-technique"][2] == ("3", "Swedish massage")
-
-    def test_fills_the_session_form_with_the_marker_and_one_technique(self):
-        data = bench.fill_session_form(bench.FormFields(self.HTML, "duration_minutes"), marker="run-1 #7")
-        assert data["subjective"] == ["run-1 #7"]
-        assert data["uses-0-technique"] == ["3"]
-        assert data["uses-0-body_region"] == ["upper_back"] and data["uses-0-pressure"] == ["light"]
-        assert data["csrfmiddlewaretoken"] == ["tok"]

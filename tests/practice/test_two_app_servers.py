@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from django.db import connection
 
-from practice.bench import SESSION_FORM_FIELD, FormFields, fill_session_form
+from devtools.html_forms import SESSION_FORM_FIELD, FormFields, fill_session_form
 from sessions.models import TreatmentSession
 from tests.factories import PASSWORD, make_client, make_phase, make_therapist
 

@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from practice import bench
+from devtools.bench import DEFAULT_AUDIT_EVENTS, run_bench
+from devtools.bench.report import format_table, write_json
 
 
 class Command(BaseCommand):
@@ -10,7 +11,7 @@ class Command(BaseCommand):
         "users it needs inside the data set (seed it first, e.g. seed_demo --clients 10000 --years 10)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--repeat", type=int, default=20, help="Timed requests per page (default 20).")
         parser.add_argument("--warmup", type=int, default=2, help="Untimed requests first (default 2).")
         parser.add_argument("--json", metavar="PATH", help="Also write the figures to this JSON file.")
@@ -18,17 +19,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--audit-events",
             type=int,
-            default=bench.DEFAULT_AUDIT_EVENTS,
+            default=DEFAULT_AUDIT_EVENTS,
             help="Grow the audit log to this many events first (PostgreSQL; default 1,000,000; 0 to leave it).",
         )
 
-    def handle(self, *args, repeat, warmup, json, only, audit_events, **options):
+    def handle(
+        self, *args, repeat: int, warmup: int, json: str | None, only: str, audit_events: int, **options
+    ) -> None:
         if repeat < 1 or warmup < 0:
             raise CommandError("--repeat must be at least 1 and --warmup at least 0.")
-        report = bench.run_bench(
-            repeat=repeat, warmup=warmup, only=only, audit_events=audit_events, log=self.stderr.write
-        )
-        self.stdout.write(bench.format_table(report))
+        report = run_bench(repeat=repeat, warmup=warmup, only=only, audit_events=audit_events, log=self.stderr.write)
+        self.stdout.write(format_table(report))
         if json:
-            bench.write_json(report, json)
+            write_json(report, json)
             self.stdout.write(f"\nFigures written to {json}.")

@@ -1,13 +1,13 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from practice import demo
+from devtools import demo
 
 
 class Command(BaseCommand):
     help = "Seed a believable demo practice (safe to run again). --clients/--years build large data sets."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, default=12, help="How many demo clients (default 12).")
         parser.add_argument(
             "--years", type=float, default=None, help="Years of weekly sessions per client (default 1-3)."
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="Do not draw a progress bar.")
 
-    def handle(self, *args, clients, years, seed, no_progress, **options):
+    def handle(self, *args, clients: int, years: float | None, seed: int, no_progress: bool, **options) -> None:
         if clients < 1:
             raise CommandError("--clients must be at least 1.")
         if years is not None and not 0 < years <= 30:

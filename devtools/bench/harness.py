@@ -1,0 +1,211 @@
+"""Measuring a page: timed requests through the whole middleware, the queries they make, and two floors.
+
+- *bare*: a view that returns an empty response, through the same middleware as the same user;
+- *raw fetch*: the page's hand-written SQL (``Page.raw``) run on a raw cursor, nothing else.
+
+Requests are made in-process with Django's test client, signed in with ``force_login``, and measured as
+in production: no debug cursor, no two-factor prompt (the bench users have no device).
+"""
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, reset_queries, transaction
+from django.http import HttpRequest, HttpResponse
+from django.test import Client as TestClient
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import NoReverseMatch, URLPattern, URLResolver, include, path, reverse
+
+from devtools.bench.dataset import BenchData
+from devtools.bench.pages import Page, Statements
+from devtools.html_forms import SESSION_FORM_FIELD, FormFields, confirm_findings, fill_session_form
+
+# In the notes of every session the "session form POST" page saves.
+POST_MARKER = "bench: session form POST"
+
+
+@dataclass
+class Result:
+    name: str
+    url: str
+    status: str  # "ok", "not available", or what went wrong
+    median_ms: float | None = None
+    p95_ms: float | None = None
+    queries: int | None = None
+    bare_ms: float | None = None
+    raw_ms: float | None = None
+    x_bare: float | None = None
+    x_raw: float | None = None
+    target: str = ""
+    met: bool | None = None
+    samples_ms: list[float] = field(default_factory=list)
+
+
+def measure(
+    data: BenchData, pages: list[Page], *, repeat: int, warmup: int, only: str = "", log: Callable[[str], None] = print
+) -> tuple[list[Result], dict[str, float]]:
+    """Measure each page whose name contains ``only``; returns the results and the bare floor of each role."""
+    results = []
+    # Measured as in production: no debug cursor, no 2FA prompt (the bench users have no device).
+    with override_settings(
+        ROOT_URLCONF=BenchUrls(settings.ROOT_URLCONF),
+        DEBUG=False,
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+        PRACTICE_REQUIRE_2FA=False,
+    ):
+        bench = Bench(data, repeat=repeat, warmup=warmup, log=log)
+        for page in pages:
+            if only and only.lower() not in page.name.lower():
+                continue
+            log(f"  {page.name}...")
+            results.append(bench.run(page))
+    return results, dict(bench.bare)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile: the smallest sample with at least ``fraction`` of the samples at or below it."""
+    ordered = sorted(samples)
+    rank = max(1, int(-(-fraction * len(ordered) // 1)))
+    return ordered[rank - 1]
+
+
+def timed(call: Callable[[], Any], repeat: int, warmup: int) -> list[float]:
+    """Milliseconds each of ``repeat`` calls took, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def run_raw(statements: Statements) -> None:
+    """Run a raw fetch on a cursor and read every row; what it writes is rolled back."""
+    writes = any(sql.lstrip().upper().startswith("INSERT") for sql, _params in statements)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                if cursor.description is not None:
+                    cursor.fetchall()
+        if writes:
+            transaction.set_rollback(True)
+
+
+def empty_view(request: HttpRequest) -> HttpResponse:
+    """The bare floor: all the middleware, no work."""
+    return HttpResponse(b"")
+
+
+class BenchUrls:
+    """A URLconf with the bench's empty view in front of the project's own (used as ROOT_URLCONF while measuring)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    @property
+    def urlpatterns(self) -> list[URLPattern | URLResolver]:
+        return [path("__bench__/empty/", empty_view, name="bench-empty"), path("", include(self.root))]
+
+
+class Bench:
+    """Measures pages for the bench users of ``data``, one signed-in test client per role."""
+
+    def __init__(self, data: BenchData, *, repeat: int, warmup: int, log: Callable[[str], None] = print) -> None:
+        self.data, self.repeat, self.warmup, self.log = data, repeat, warmup, log
+        self._clients: dict[str, TestClient] = {}
+        self.bare: dict[str, float] = {}  # role -> median ms of the empty view, once measured
+
+    def client(self, role: str) -> TestClient:
+        if role not in self._clients:
+            user = {"therapist": self.data.therapist, "owner": self.data.owner, "portal": self.data.portal_user}[role]
+            client = TestClient()
+            client.force_login(user)
+            self._clients[role] = client
+        return self._clients[role]
+
+    def bare_ms(self, role: str) -> float:
+        if role not in self.bare:
+            client = self.client(role)
+            url = reverse("bench-empty")
+            self.bare[role] = statistics.median(timed(lambda: client.get(url), self.repeat, self.warmup))
+        return self.bare[role]
+
+    def run(self, page: Page) -> Result:
+        """Measure one page; a page that cannot be measured gets a status that says why."""
+        try:
+            url = reverse(page.url_name, args=page.args(self.data))
+        except NoReverseMatch:
+            return Result(page.name, "", "not available")
+        url = f"{url}?{page.query}" if page.query else url
+        try:
+            return self._measure(page, url)
+        except Exception as error:  # a half-built page must not stop the other measurements
+            return Result(page.name, url, f"error: {type(error).__name__}: {error}"[:200])
+
+    def _measure(self, page: Page, url: str) -> Result:
+        client = self.client(page.user)
+        if page.method == "POST":
+            payload = self._post_data(client, url)
+            expected = 302
+
+            def call():
+                return client.post(url, payload)
+        else:
+            expected = 200
+
+            def call():
+                return client.get(url)
+
+        response = call()
+        if response.status_code != expected:
+            where = response.get("Location", "")
+            return Result(page.name, url, f"HTTP {response.status_code} {where}".strip())
+        reset_queries()  # the log is a bounded deque: once full, CaptureQueriesContext would count nothing
+        with CaptureQueriesContext(connection) as captured:
+            call()
+        queries = len(captured)  # now: the next request empties the log it reads from
+        samples = timed(call, self.repeat, self.warmup)
+        result = Result(
+            page.name,
+            url,
+            "ok",
+            median_ms=statistics.median(samples),
+            p95_ms=percentile(samples, 0.95),
+            queries=queries,
+            samples_ms=[round(s, 3) for s in samples],
+        )
+        result.bare_ms = self.bare_ms(page.user)
+        result.x_bare = result.median_ms / result.bare_ms
+        statements = page.raw(self.data) if page.raw else []
+        if statements:
+            result.raw_ms = statistics.median(timed(lambda: run_raw(statements), self.repeat, self.warmup))
+            result.x_raw = result.median_ms / result.raw_ms
+        self._judge(page, result)
+        return result
+
+    def _post_data(self, client: TestClient, url: str) -> dict[str, list[str]]:
+        form = FormFields(client.get(url).content.decode(), SESSION_FORM_FIELD)
+        data = fill_session_form(form, marker=POST_MARKER)
+        first = client.post(url, data)
+        if first.status_code == 200:  # the safety screen asked for a confirmation: answer it once
+            data = confirm_findings(FormFields(first.content.decode(), SESSION_FORM_FIELD), data)
+        return data
+
+    @staticmethod
+    def _judge(page: Page, result: Result) -> None:
+        checks, targets = [], []
+        if page.target_ms is not None:
+            targets.append(f"< {page.target_ms:.0f} ms")
+            checks.append(result.median_ms < page.target_ms)
+        if page.raw_ratio_target is not None and result.x_raw is not None:
+            targets.append(f"<= {page.raw_ratio_target:.0f}x raw")
+            checks.append(result.x_raw <= page.raw_ratio_target)
+        result.target = ", ".join(targets)
+        result.met = all(checks) if checks else None

@@ -1,0 +1,101 @@
+"""The benchmark's report: one dictionary (what ``--json`` writes), and the table printed from it."""
+
+import json
+import platform
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import django
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from devtools.bench.dataset import BenchData
+from devtools.bench.harness import Result
+
+
+def build_report(
+    data: BenchData,
+    *,
+    data_set: dict[str, int],
+    results: list[Result],
+    bare_ms: dict[str, float],
+    repeat: int,
+    warmup: int,
+) -> dict[str, Any]:
+    """The figures of one run with what is needed to compare runs: the database, its size, the versions."""
+    return {
+        "meta": {
+            "time": timezone.now().isoformat(timespec="seconds"),
+            "database": {"vendor": connection.vendor, "name": str(connection.settings_dict["NAME"])},
+            "data_set": data_set,
+            "caseload_size": data.caseload_size,
+            "repeat": repeat,
+            "warmup": warmup,
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "commit": _git_commit(),
+        },
+        "bare_ms": {role: round(ms, 3) for role, ms in bare_ms.items()},
+        "pages": [asdict(result) for result in results],
+    }
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(settings.BASE_DIR),
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip()
+
+
+def format_table(report: dict[str, Any]) -> str:
+    meta = report["meta"]
+    size = ", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in meta["data_set"].items())
+    lines = [
+        f"Database: {meta['database']['vendor']} {meta['database']['name']} ({size})",
+        f"Each page {meta['repeat']} times after {meta['warmup']} warm-up requests; times are server time in ms.",
+        "Bare floor (empty view, same middleware): "
+        + ", ".join(f"{role} {ms:.1f} ms" for role, ms in report["bare_ms"].items()),
+        "",
+    ]
+    header = ("page", "median", "p95", "queries", "x bare", "raw ms", "x raw", "target", "met")
+    rows = [header]
+    for page in report["pages"]:
+        if page["status"] != "ok":
+            rows.append((page["name"], page["status"], "", "", "", "", "", page["target"], ""))
+            continue
+        rows.append(
+            (
+                page["name"],
+                f"{page['median_ms']:.1f}",
+                f"{page['p95_ms']:.1f}",
+                str(page["queries"]),
+                f"{page['x_bare']:.1f}",
+                "" if page["raw_ms"] is None else f"{page['raw_ms']:.1f}",
+                "" if page["x_raw"] is None else f"{page['x_raw']:.1f}",
+                page["target"],
+                {True: "yes", False: "NO", None: ""}[page["met"]],
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for number, row in enumerate(rows):
+        cells = [cell.ljust(widths[i]) if i in (0, 7) else cell.rjust(widths[i]) for i, cell in enumerate(row)]
+        if row[1] and not row[1][0].isdigit() and number:
+            cells = [row[0].ljust(widths[0]), row[1]]
+        lines.append("  ".join(cells).rstrip())
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def write_json(report: dict[str, Any], path: str) -> None:
+    Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")
