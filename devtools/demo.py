@@ -282,6 +282,8 @@ def techniques_of_sessions_loaded_signed() -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         yield
+        # The rows' deferred foreign-key checks must run before the table can be altered again.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
 
