@@ -14,7 +14,7 @@ Record after the write succeeded, outside long transactions: appending holds the
 lock until the surrounding transaction ends. Admin pages of clinical records: AuditedAdminMixin.
 """
 
-import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +31,8 @@ from practice.models import (
     AuditEvent,
     AuditOutcome,
     canonical_bytes,
+    chain_hash,
+    chain_key,
 )
 from practice.security import client_ip
 
@@ -46,6 +48,7 @@ LOGIN_FAILED = AuditAction.LOGIN_FAILED
 LOGOUT = AuditAction.LOGOUT
 ACCESS_DENIED = AuditAction.ACCESS_DENIED
 EXPORT = AuditAction.EXPORT
+CHAIN_HEAD_RESTORED = AuditAction.CHAIN_HEAD_RESTORED
 
 OK = AuditOutcome.OK
 DENIED = AuditOutcome.DENIED
@@ -130,26 +133,52 @@ def describe(obj: Model) -> tuple[str, Any, int | None]:
 def append(**fields: Any) -> AuditEvent:
     """Chain and insert one event. The chain head upsert serialises appenders (see AuditChainHead)."""
     with transaction.atomic(savepoint=False):
-        sequence = _next_sequence()
-        last = list(AuditEvent.objects.order_by("-sequence").values_list("hash", flat=True)[:1])
-        event = AuditEvent(
-            sequence=sequence, time=timezone.now(), prev_hash=last[0] if last else GENESIS_HASH, **fields
-        )
-        event.hash = event.compute_hash()
-        event.save(force_insert=True)
+        sequence, restored = _next_sequence()
+        if restored:
+            # The head row was gone (a TRUNCATE, a hand-made fix): it was rebuilt from the log itself, and
+            # that is recorded in the chain before the event that noticed it, for verify_audit_chain to show.
+            _insert(sequence, fields | _incident_fields())
+            sequence, _ = _next_sequence()
+        return _insert(sequence, fields)
+
+
+def _insert(sequence: int, fields: dict[str, Any]) -> AuditEvent:
+    last = list(AuditEvent.objects.order_by("-sequence").values_list("hash", flat=True)[:1])
+    event = AuditEvent(sequence=sequence, time=timezone.now(), prev_hash=last[0] if last else GENESIS_HASH, **fields)
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
     return event
 
 
-def _next_sequence() -> int:
+def _incident_fields() -> dict[str, Any]:
+    return {"action": CHAIN_HEAD_RESTORED, "object_type": "audit_chain", "object_id": "", "outcome": FAILED}
+
+
+def _next_sequence() -> tuple[int, bool]:
+    """The next event's number, and whether the head row had to be rebuilt from the log.
+
+    The UPDATE takes the head row's lock (PostgreSQL) or SQLite's write lock, so appenders queue here.
+    Without the row, the next number comes from the newest event in the log, never from 1.
+    """
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
-    # One statement on both databases (PostgreSQL 9.5+, SQLite 3.35+); it takes the row or write lock.
-    sql = (
-        f"INSERT INTO {table} (id, length) VALUES (1, 1) "
-        f"ON CONFLICT (id) DO UPDATE SET length = {table}.length + 1 RETURNING length"
-    )
+    events = connection.ops.quote_name(AuditEvent._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return int(cursor.fetchone()[0])
+        cursor.execute(f"UPDATE {table} SET length = length + 1 WHERE id = 1 RETURNING length")
+        row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]), False
+        # No head row: the first event ever, or the row was removed. Rebuild it from the log; when two
+        # appenders race here, the second finds the row made and counts on from it.
+        cursor.execute(
+            # "WHERE true": SQLite would otherwise read ON CONFLICT as the SELECT's join condition.
+            f"INSERT INTO {table} (id, length) SELECT 1, COALESCE(MAX(sequence), 0) + 1 FROM {events} WHERE true "
+            "ON CONFLICT (id) DO NOTHING RETURNING length"
+        )
+        row = cursor.fetchone()
+        if row is not None:
+            return int(row[0]), int(row[0]) > 1
+        cursor.execute(f"UPDATE {table} SET length = length + 1 WHERE id = 1 RETURNING length")
+        return int(cursor.fetchone()[0]), False
 
 
 @dataclass(frozen=True)
@@ -158,6 +187,8 @@ class ChainReport:
     problem: str = ""
     sequence: int | None = None
     last_hash: str = GENESIS_HASH
+    # Events that record the chain head rebuilt from the log (a removed head row): worth a look.
+    incidents: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -170,8 +201,10 @@ def verify_chain(events: Iterable[Mapping[str, Any]], expected_length: int | Non
     ``events`` are mappings with the CHAIN_FIELDS (ORM ``values()`` rows, or rows read from a
     restored copy of the database); ``expected_length`` is the chain head's length.
     """
+    key = chain_key()
     previous_hash = GENESIS_HASH
     expected_sequence = 1
+    incidents: list[int] = []
     for event in events:
         sequence = int(event["sequence"])
         if sequence != expected_sequence:
@@ -186,8 +219,10 @@ def verify_chain(events: Iterable[Mapping[str, Any]], expected_length: int | Non
                 sequence,
             )
         fields = {name: event[name] for name in CHAIN_FIELDS if name != "hash"}
-        if hashlib.sha256(canonical_bytes(**fields)).hexdigest() != event["hash"]:
+        if not hmac.compare_digest(chain_hash(canonical_bytes(**fields), key), event["hash"]):
             return ChainReport(expected_sequence - 1, f"event #{sequence} was changed after it was written.", sequence)
+        if event["action"] == CHAIN_HEAD_RESTORED:
+            incidents.append(sequence)
         previous_hash = event["hash"]
         expected_sequence += 1
     checked = expected_sequence - 1
@@ -197,15 +232,66 @@ def verify_chain(events: Iterable[Mapping[str, Any]], expected_length: int | Non
             f"the chain head records {expected_length} events but {checked} were found: "
             "the newest events were removed, or the head was altered.",
             checked + 1,
+            incidents=tuple(incidents),
         )
-    return ChainReport(checked, last_hash=previous_hash)
+    return ChainReport(checked, last_hash=previous_hash, incidents=tuple(incidents))
 
 
-def verify_database() -> ChainReport:
-    """Verify the chain stored in the default database."""
+def verify_database(anchors: Iterable[Mapping[str, Any]] = ()) -> ChainReport:
+    """Verify the chain stored in the default database, and that it still holds every anchored event."""
     head = AuditChainHead.objects.filter(pk=1).values_list("length", flat=True).first() or 0
     rows = AuditEvent.objects.order_by("sequence").values(*CHAIN_FIELDS).iterator(chunk_size=2000)
-    return verify_chain(rows, expected_length=head)
+    report = verify_chain(rows, expected_length=head)
+    if not report.ok:
+        return report
+    for anchor in anchors:
+        problem = _anchor_problem(anchor)
+        if problem:
+            return ChainReport(report.checked, problem, int(anchor.get("sequence") or 0), incidents=report.incidents)
+    return report
+
+
+# --- anchors: the chain's newest link, signed with the chain key and kept outside the database
+
+
+def anchor_now() -> dict[str, Any]:
+    """The newest event's number and hash, signed, for operators to keep somewhere else (a log, a ticket).
+
+    ``verify_audit_chain --anchors FILE`` then proves that no anchored event was removed or rewritten,
+    even by someone who also lowered the chain head: the one thing a chain inside the database cannot show.
+    """
+    newest = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+    sequence, digest = (newest["sequence"], newest["hash"]) if newest else (0, GENESIS_HASH)
+    return {
+        "sequence": sequence,
+        "hash": digest,
+        "anchored_at": timezone.now().isoformat(),
+        "signature": _anchor_signature(sequence, digest),
+    }
+
+
+def _anchor_signature(sequence: int, digest: str) -> str:
+    return chain_hash(f"anchor:{sequence}:{digest}".encode())
+
+
+def _anchor_problem(anchor: Mapping[str, Any]) -> str:
+    try:
+        sequence, digest = int(anchor["sequence"]), str(anchor["hash"])
+        signature = str(anchor["signature"])
+    except (KeyError, TypeError, ValueError):
+        return "an anchor is not readable (it needs sequence, hash and signature)."
+    if not hmac.compare_digest(_anchor_signature(sequence, digest), signature):
+        return f"the anchor for event #{sequence} is not signed with this chain's key."
+    if sequence == 0:
+        return ""
+    stored = AuditEvent.objects.filter(sequence=sequence).values_list("hash", flat=True).first()
+    if stored is None:
+        return f"event #{sequence}, anchored on {anchor.get('anchored_at', '?')}, is missing: events were removed."
+    if stored != digest:
+        return (
+            f"event #{sequence} differs from its anchor of {anchor.get('anchored_at', '?')}: the chain was rewritten."
+        )
+    return ""
 
 
 class AuditedAdminMixin:

@@ -2,12 +2,14 @@
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 # The first event of the chain points at this instead of a previous hash.
 GENESIS_HASH = "0" * 64
@@ -26,6 +28,7 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", "Sign-out"
     ACCESS_DENIED = "access_denied", "Access denied"
     EXPORT = "export", "Export"
+    CHAIN_HEAD_RESTORED = "chain_restored", "Audit chain head restored"
 
 
 class AuditOutcome(models.TextChoices):
@@ -131,7 +134,18 @@ class AuditEvent(models.Model):
         )
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        return chain_hash(self.canonical())
+
+
+def chain_key() -> bytes:
+    """The audit chain's HMAC key: AUDIT_CHAIN_KEY, or one derived from SECRET_KEY (never stored)."""
+    key = settings.PRACTICE_AUDIT_CHAIN_KEY or salted_hmac("practice.audit.chain", "key").hexdigest()
+    return key.encode()
+
+
+def chain_hash(canonical: bytes, key: bytes | None = None) -> str:
+    """The keyed hash of one event's canonical bytes: without the key, a rewritten chain cannot be made to fit."""
+    return hmac.new(key or chain_key(), canonical, hashlib.sha256).hexdigest()
 
 
 def canonical_bytes(

@@ -257,6 +257,12 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Across all addresses: after this many failed password checks for one username within the cool-off
 # time, its password is checked at most once per PRACTICE_SIGN_IN_COOLDOWN seconds (practice.sign_in).
+# The key of the audit trail's hash chain (an HMAC): from the environment, never in the database, so
+# someone who can rewrite the database cannot rewrite the chain to match. Without AUDIT_CHAIN_KEY it is
+# derived from SECRET_KEY; set it on its own so that SECRET_KEY can be rotated (practice.audit).
+PRACTICE_AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
+if PRACTICE_AUDIT_CHAIN_KEY and len(PRACTICE_AUDIT_CHAIN_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be at least 32 random characters.")
 PRACTICE_SIGN_IN_CEILING = 10
 PRACTICE_SIGN_IN_COOLDOWN = 30
 AXES_RESET_ON_SUCCESS = True

@@ -6,7 +6,6 @@ run finds everything and changes nothing.
 """
 
 import datetime as dt
-import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from clients.models import Client, DiseasePhase, Phase
 from devtools import demo
 from devtools.bulk import insert_rows
 from practice.audit import CHAIN_FIELDS
-from practice.models import GENESIS_HASH, AuditChainHead, AuditEvent, canonical_bytes
+from practice.models import GENESIS_HASH, AuditChainHead, AuditEvent, canonical_bytes, chain_hash, chain_key
 from practice.roles import OWNER, THERAPIST
 from sessions.models import TechniqueUse, TreatmentSession
 
@@ -202,6 +201,7 @@ def _audit_rows(length: int, prev_hash: str | None, count: int) -> list[tuple]:
     now = timezone.now()
     # Spread over the last ten years, in order, as a chain is written.
     step = dt.timedelta(days=3650) / max(count, 1)
+    key = chain_key()
     rows = []
     for n in range(count):
         sequence = length + n + 1
@@ -221,7 +221,7 @@ def _audit_rows(length: int, prev_hash: str | None, count: int) -> list[tuple]:
             "outcome": "ok",
             "prev_hash": prev,
         }
-        digest = hashlib.sha256(canonical_bytes(**fields)).hexdigest()
+        digest = chain_hash(canonical_bytes(**fields), key)
         rows.append((*fields.values(), digest))
         prev = digest
     return rows
