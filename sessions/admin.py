@@ -1,14 +1,20 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.utils import timezone
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from practice import audit
 from practice.admin import HistoryAdmin
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
-from sessions.forms import phase_on
-from sessions.models import SessionAmendment, Technique, TechniqueUse, TreatmentSession
-from sessions.safety import PlannedUse, Severity, has_stop, screen_session
+from practice.history import history_recorded_by_app
+from practice.models import record_history
+from sessions.models import DRAFT_FIELDS, SessionAmendment, Technique, TechniqueUse, TreatmentSession
+from sessions.safety import Finding, PlannedUse, Severity, has_stop, kept_override_reason
+from sessions.screening import screen_planned_session
+from sessions.services import EditConflict, session_create, session_update
+
+CONFLICT_MESSAGE = "Someone else saved or signed this session after you opened it, so your changes were not saved."
 
 
 @admin.register(Technique)
@@ -22,25 +28,28 @@ class TechniqueAdmin(NoDeleteAdminMixin, admin.ModelAdmin):
 class SafetyScreenedUseFormSet(BaseInlineFormSet):
     """Runs the MS safety screen over the session and its rows, as the therapist's form does.
 
-    A stop blocks saving unless the session has an override reason.
+    A stop blocks saving unless the session has an override reason. The formset does not save its rows:
+    ``TreatmentSessionAdmin.save_related`` writes them with the session, through the services.
     """
 
-    safety_findings: tuple = ()
+    safety_findings: list[Finding] | None = None
+
+    def planned_uses(self) -> list[PlannedUse]:
+        return [
+            PlannedUse(form.cleaned_data["technique"], form.cleaned_data["body_region"], form.cleaned_data["pressure"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
 
     def clean(self) -> None:
         super().clean()
         session = self.instance
         if not session.client_id or session.started_at is None or self.total_error_count():
             return
-        uses = [
-            PlannedUse(form.cleaned_data["technique"], form.cleaned_data["body_region"], form.cleaned_data["pressure"])
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        self.safety_findings = screen_session(
+        self.safety_findings = screen_planned_session(
             client=session.client,
-            phase=phase_on(session.client, timezone.localdate(session.started_at)),
-            uses=uses,
+            when=session.started_at,
+            uses=self.planned_uses(),
             room_temperature_c=session.room_temperature_c,
             pain_before=session.pain_before,
         )
@@ -49,6 +58,18 @@ class SafetyScreenedUseFormSet(BaseInlineFormSet):
             raise ValidationError(
                 [*stops, "Change the plan, or write why you are going ahead in the Safety section's override reason."]
             )
+
+    def note_changes(self) -> None:
+        """What ``save()`` would have reported, for the admin's change message (the service wrote the rows)."""
+        self.new_objects = [
+            form.instance for form in self.extra_forms if form.has_changed() and not self._should_delete_form(form)
+        ]
+        self.changed_objects = [
+            (form.instance, form.changed_data)
+            for form in self.initial_forms
+            if form.has_changed() and not self._should_delete_form(form)
+        ]
+        self.deleted_objects = [form.instance for form in self.initial_forms if self._should_delete_form(form)]
 
 
 class TechniqueUseInline(NoDeleteAdminMixin, admin.TabularInline):
@@ -80,8 +101,26 @@ class AmendmentInline(ReadOnlyInlineMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("author")
 
 
+class TreatmentSessionAdminForm(forms.ModelForm):
+    # The version the change page was opened at: saving over a save made since then is refused.
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["opened_version"].initial = self.instance.version
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        opened = cleaned.get("opened_version")
+        if self.instance.pk is not None and opened is not None and opened != self.instance.version:
+            raise ValidationError(f"{CONFLICT_MESSAGE} Open the session again to see it as it stands now.")
+        return cleaned
+
+
 @admin.register(TreatmentSession)
 class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
+    form = TreatmentSessionAdminForm
     list_display = [
         "started_at",
         "client",
@@ -112,12 +151,61 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
         ("State", {"fields": ["status", "signed_at", "signed_by", "version", "created_at", "updated_at"]}),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not self.has_change_permission(request, obj):
+            return fieldsets
+        # A draft's change page carries the version it was opened at, in a hidden field.
+        *others, (name, options) = fieldsets
+        return [*others, (name, {**options, "fields": [*options["fields"], "opened_version"]})]
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EditConflict:
+            # Saved by someone else between this form's checks and its write: show what is stored now.
+            messages.error(request, f"{CONFLICT_MESSAGE} This is the session as it stands now.")
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Nothing yet: save_related() writes the session with its technique rows, in one service call."""
+
     def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
+        session = form.instance
+        uses_formset = next((f for f in formsets if isinstance(f, SafetyScreenedUseFormSet)), None)
+        values = {name: getattr(session, name) for name in DRAFT_FIELDS}
+        findings: list[Finding] = []
+        # None keeps the stored rows: when they are unchanged, or not on the page (no permission for them).
+        uses: list[PlannedUse] | None = None
+        if uses_formset is not None:
+            findings = uses_formset.safety_findings or []
+            values["safety_override_reason"] = kept_override_reason(findings, values["safety_override_reason"])
+            if not change or uses_formset.has_changed():
+                uses = uses_formset.planned_uses()
+        _adopt(session, self._write(request, form, values, uses, change))
+        form.save_m2m()
         for formset in formsets:
-            for finding in getattr(formset, "safety_findings", []):
-                if finding.severity != Severity.INFO:
-                    messages.warning(request, f"Safety {finding.severity_label.lower()}: {finding.reason}")
+            if formset is uses_formset:
+                formset.note_changes()
+            else:
+                self.save_formset(request, form, formset, change=change)
+        for finding in findings:
+            if finding.severity != Severity.INFO:
+                messages.warning(request, f"Safety {finding.severity_label.lower()}: {finding.reason}")
+
+    def _write(self, request, form, values: dict, uses: list[PlannedUse] | None, change: bool) -> TreatmentSession:
+        session = form.instance
+        if not change:
+            return session_create(client=session.client, therapist=session.therapist, values=values, uses=uses or [])
+        opened = form.cleaned_data.get("opened_version")
+        # Without the page's version (a post that did not come from the page), the version just loaded.
+        version = session.version if opened is None else opened
+        values = {**values, "client": session.client, "therapist": session.therapist}
+        with history_recorded_by_app(TreatmentSession):
+            saved = session_update(session=session, version=version, values=values, uses=uses)
+        # The conditional update goes around save(), so the change history is written here.
+        record_history(saved, user=request.user, reason="Draft edited in the admin")
+        return saved
 
     def has_change_permission(self, request, obj=None) -> bool:
         # Signed sessions are locked; the change page still opens, read-only.
@@ -146,3 +234,10 @@ class SessionAmendmentAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
 @admin.register(TreatmentSession.history.model)
 class HistoricalTreatmentSessionAdmin(HistoryAdmin):
     search_fields = ["=id"]
+
+
+def _adopt(instance: TreatmentSession, saved: TreatmentSession) -> None:
+    """The admin carries on with its own instance (log entry, audit event, redirect): give it what was stored."""
+    for field in TreatmentSession._meta.concrete_fields:
+        setattr(instance, field.attname, getattr(saved, field.attname))
+    instance._state.adding = False

@@ -1,8 +1,8 @@
 """The session form a therapist fills in on a tablet, its technique rows, the safety review and amendments.
 
 ``SessionEntry`` bundles the session form and its technique rows: it validates both, runs the safety
-screen on what was typed, asks for an override reason or a confirmation where the screen requires
-one, and writes the session and its rows together (a conditional update for drafts being edited).
+screen on what was typed, and asks for an override reason or a confirmation where the screen requires
+one. Saving goes through ``sessions.services`` (a new draft, or a version-checked update of one).
 """
 
 import hashlib
@@ -10,26 +10,27 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from clients.body_regions import BodyRegion, region_label
-from clients.models import Client, DiseasePhase
+from clients.models import Client
 from clients.scores import SCORE_CHOICES
 from sessions.models import (
     AMENDABLE_FIELDS,
+    DRAFT_FIELDS,
     Guidance,
     Pressure,
-    SessionStatus,
     Technique,
     TechniqueUse,
     TreatmentSession,
 )
-from sessions.safety import Finding, PlannedUse, Severity, has_caution, has_stop, screen_session
-from sessions.services import amended_values
+from sessions.safety import Finding, PlannedUse, Severity, has_caution, has_stop, kept_override_reason
+from sessions.screening import screen_planned_session
+from sessions.services import amended_values, session_create, session_update
 
 NOT_YET = ("", "Not yet")
 SCORE_ERRORS = {
@@ -102,22 +103,7 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = TreatmentSession
-        fields = [
-            "started_at",
-            "duration_minutes",
-            "setting",
-            "room_temperature_c",
-            "pain_before",
-            "fatigue_before",
-            "pain_after",
-            "fatigue_after",
-            "subjective",
-            "objective",
-            "assessment",
-            "plan",
-            "client_summary",
-            "safety_override_reason",
-        ]
+        fields = list(DRAFT_FIELDS)
         labels = {
             "duration_minutes": "Duration (minutes)",
             "room_temperature_c": "Room temperature (°C)",
@@ -283,15 +269,10 @@ TechniqueUseEditFormSet = forms.formset_factory(
 
 def techniques_for_form(session: TreatmentSession | None = None) -> list[Technique]:
     """The active catalogue, plus any retired technique this session already uses (one query)."""
-    techniques = Technique.objects.filter(is_active=True)
+    techniques = Technique.objects.active()
     if session is not None and session.pk:
         techniques = Technique.objects.filter(Q(is_active=True) | Q(uses__session=session)).distinct()
     return list(techniques.order_by("name"))
-
-
-def phase_on(client: Client, day) -> str | None:
-    episode = DiseasePhase.objects.for_client(client).on_date(day).only("phase").first()
-    return episode.phase if episode else None
 
 
 def findings_fingerprint(findings: Iterable[Finding]) -> str:
@@ -300,15 +281,12 @@ def findings_fingerprint(findings: Iterable[Finding]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-class EditConflict(Exception):
-    """The draft changed (or was signed) since the form was opened."""
-
-
 class SessionEntry:
     """The session form and its technique rows, validated, safety-screened and saved together."""
 
-    def __init__(self, *, client: Client, therapist, data=None, session: TreatmentSession | None = None):
+    def __init__(self, *, client: Client, therapist: User, data=None, session: TreatmentSession | None = None):
         self.client = client
+        self.therapist = therapist
         self.session = session
         editing = session is not None
         instance = session if editing else TreatmentSession(client=client, therapist=therapist)
@@ -340,10 +318,9 @@ class SessionEntry:
     def screen(self) -> list[Finding]:
         """Run the safety screen on the validated data (one query: the phase on the session date)."""
         data = self.form.cleaned_data
-        day = timezone.localdate(data["started_at"])
-        self.findings = screen_session(
+        self.findings = screen_planned_session(
             client=self.client,
-            phase=phase_on(self.client, day),
+            when=data["started_at"],
             uses=self.formset.planned_uses(),
             room_temperature_c=data.get("room_temperature_c"),
             pain_before=data.get("pain_before"),
@@ -379,43 +356,23 @@ class SessionEntry:
         self.data["reviewed"] = fingerprint
         return not self.form.errors
 
-    def _field_values(self) -> dict[str, Any]:
-        data = self.form.cleaned_data
-        values = {name: data[name] for name in SessionForm.Meta.fields}
-        # An override reason only means something while a stop applies.
-        if not has_stop(self.findings):
-            values["safety_override_reason"] = ""
+    def values(self) -> dict[str, Any]:
+        """The session's fields as typed, for the services (after ``review()``, which screened them)."""
+        values = {name: self.form.cleaned_data[name] for name in DRAFT_FIELDS}
+        values["safety_override_reason"] = kept_override_reason(self.findings, values["safety_override_reason"])
         return values
 
-    def _replace_rows(self, session: TreatmentSession) -> None:
-        session.technique_uses.all().delete()
-        TechniqueUse.objects.bulk_create(
-            TechniqueUse(session=session, technique=use.technique, body_region=use.body_region, pressure=use.pressure)
-            for use in self.formset.planned_uses()
-        )
-
-    def save_new(self) -> TreatmentSession:
-        session = self.form.instance
-        for name, value in self._field_values().items():
-            setattr(session, name, value)
-        with transaction.atomic():
-            session.save()
-            self._replace_rows(session)
-        return session
-
-    def save_changes(self) -> TreatmentSession:
-        """Save an edited draft if nobody saved or signed it since the form was opened; else EditConflict."""
-        session = self.session
+    def save(self) -> TreatmentSession:
+        """Write a new draft, or the edited one; EditConflict when the draft changed since the form was opened."""
+        uses = self.formset.planned_uses()
+        if self.session is None:
+            return session_create(client=self.client, therapist=self.therapist, values=self.values(), uses=uses)
+        # Rows as they are stored need no rewrite.
+        unchanged = uses == [PlannedUse.of(use) for use in self.uses]
         version = self.form.cleaned_data["version"]
-        with transaction.atomic():
-            # The version check and the write are one statement, so two saves cannot both win.
-            updated = TreatmentSession.objects.filter(
-                pk=session.pk, version=version, status=SessionStatus.DRAFT
-            ).update(**self._field_values(), version=F("version") + 1, updated_at=timezone.now())
-            if not updated:
-                raise EditConflict
-            self._replace_rows(session)
-        return TreatmentSession.objects.get(pk=session.pk)
+        return session_update(
+            session=self.session, version=version, values=self.values(), uses=None if unchanged else uses
+        )
 
     def conflict(self) -> TreatmentSession:
         """Keep everything typed, and let the next save knowingly replace what is there now."""

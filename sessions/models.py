@@ -17,6 +17,24 @@ from practice.records import ClinicalRecordDeletionError
 
 SCORE_FIELDS = ("pain_before", "pain_after", "fatigue_before", "fatigue_after")
 AFTER_SCORE_FIELDS = ("pain_after", "fatigue_after")
+# What whoever logs a session writes, in the therapist's form and the admin alike (the admin may also
+# move a draft to another client or therapist); the rest is its state and bookkeeping.
+DRAFT_FIELDS = (
+    "started_at",
+    "duration_minutes",
+    "setting",
+    "room_temperature_c",
+    "pain_before",
+    "fatigue_before",
+    "pain_after",
+    "fatigue_after",
+    "subjective",
+    "objective",
+    "assessment",
+    "plan",
+    "client_summary",
+    "safety_override_reason",
+)
 # Fields a signed session may be corrected in, through an amendment.
 AMENDABLE_FIELDS = (
     "duration_minutes",
@@ -120,13 +138,8 @@ class TreatmentSessionQuerySet(models.QuerySet):
         return self.filter(client__in=Client.objects.cared_for_by(user))
 
     def with_phase(self):
-        """Annotate each session with the client's phase on its date, in the same query."""
-        day = models.OuterRef("session_date")
-        phase = DiseasePhase.objects.filter(
-            Q(ended_on__isnull=True) | Q(ended_on__gt=day),
-            client=models.OuterRef("client"),
-            started_on__lte=day,
-        )
+        """Annotate each session with the client's phase on its date (``phase_on_date``), in the same query."""
+        phase = DiseasePhase.objects.filter(client=models.OuterRef("client")).on_date(models.OuterRef("session_date"))
         # The session's date in the practice's time zone, as phases are recorded by day.
         return self.annotate(session_date=TruncDate("started_at")).annotate(
             phase_on_date=models.Subquery(phase.values("phase")[:1])

@@ -2,11 +2,12 @@
 
 Pure functions over objects that are already loaded (client, phase, technique rows): no
 database queries, so the same screen runs in the session form, the admin, the caseload and
-the client record, and is fast to test. Each finding has a severity, a short stable code
+the client record, and is fast to test. ``sessions.screening`` gathers its inputs (the phase on
+the session's date) for those callers. Each finding has a severity, a short stable code
 and a reason in plain words that names the technique and the body region.
 
 Severities:
-- ``stop``: do not go ahead; saving needs an override reason.
+- ``stop``: do not go ahead; saving needs an override reason (and only then keeps one).
 - ``caution``: go ahead carefully; the therapist confirms having read it.
 - ``info``: worth knowing; nothing to confirm.
 """
@@ -18,8 +19,8 @@ from decimal import Decimal
 from django.db import models
 
 from clients.body_regions import region_label, region_labels
-from clients.models import ClearanceCondition, Phase
-from sessions.models import Guidance, Pressure, Technique
+from clients.models import ClearanceCondition, Client, Phase
+from sessions.models import Guidance, Pressure, Technique, TechniqueUse
 
 # Warm rooms worsen symptoms in heat-sensitive clients; most clinics run at 20-22 °C.
 WARM_ROOM_C = Decimal("24")
@@ -51,20 +52,17 @@ class Finding:
     def severity_label(self) -> str:
         return Severity(self.severity).label
 
-    @property
-    def is_stop(self) -> bool:
-        return self.severity == Severity.STOP
-
-    @property
-    def is_caution(self) -> bool:
-        return self.severity == Severity.CAUTION
-
 
 @dataclass(frozen=True)
 class PlannedUse:
     technique: Technique
     body_region: str
     pressure: str
+
+    @classmethod
+    def of(cls, use: TechniqueUse) -> "PlannedUse":
+        """A saved technique row (loaded with its technique) as a planned use."""
+        return cls(use.technique, use.body_region, use.pressure)
 
 
 def has_stop(findings: Iterable[Finding]) -> bool:
@@ -75,12 +73,17 @@ def has_caution(findings: Iterable[Finding]) -> bool:
     return any(f.severity == Severity.CAUTION for f in findings)
 
 
+def kept_override_reason(findings: Iterable[Finding], reason: str) -> str:
+    """The override reason to store with a session: it only means something while a stop applies."""
+    return reason if has_stop(findings) else ""
+
+
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Stop first, then caution, then info; otherwise in the order the rules found them."""
     return sorted(findings, key=lambda f: _ORDER[Severity(f.severity)])
 
 
-def client_alerts(client, phase: str | None) -> list[Finding]:
+def client_alerts(client: Client, phase: str | None) -> list[Finding]:
     """What applies to this client now, before any plan: for the caseload, the record and the form."""
     findings = []
     if phase == Phase.ACUTE_FLARE:
@@ -133,7 +136,7 @@ def client_alerts(client, phase: str | None) -> list[Finding]:
 
 def screen_session(
     *,
-    client,
+    client: Client,
     phase: str | None,
     uses: Iterable[PlannedUse],
     room_temperature_c: Decimal | None = None,
@@ -149,7 +152,7 @@ def screen_session(
     return sort_findings(findings)
 
 
-def _technique_findings(client, uses: list[PlannedUse]) -> list[Finding]:
+def _technique_findings(client: Client, uses: list[PlannedUse]) -> list[Finding]:
     """Per technique (once, however many regions it is used on): its guidance and its heat."""
     findings = []
     for technique, technique_uses in _by_technique(uses):
@@ -194,7 +197,7 @@ def _technique_findings(client, uses: list[PlannedUse]) -> list[Finding]:
     return findings
 
 
-def _region_findings(client, uses: list[PlannedUse]) -> list[Finding]:
+def _region_findings(client: Client, uses: list[PlannedUse]) -> list[Finding]:
     """Per technique row: pressure sores and reduced sensation in the region worked on."""
     sores = set(client.pressure_sore_regions or [])
     reduced = set(client.reduced_sensation_regions or [])
@@ -243,7 +246,7 @@ def _region_findings(client, uses: list[PlannedUse]) -> list[Finding]:
     return findings
 
 
-def _room_findings(client, room_temperature_c: Decimal | None) -> list[Finding]:
+def _room_findings(client: Client, room_temperature_c: Decimal | None) -> list[Finding]:
     if room_temperature_c is None:
         return []
     temperature = f"{Decimal(room_temperature_c).normalize():f} °C"

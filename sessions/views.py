@@ -12,36 +12,18 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.models import Client, Phase
+from clients.models import phase_label
+from clients.selectors import client_for_user, phase_on
 from practice import audit
-from practice.access import clinician_required, get_reachable_or_404
+from practice.access import clinician_required
 from practice.history import history_recorded_by_app
 from practice.models import record_history
-from sessions.forms import AmendmentForm, EditConflict, SessionEntry, SessionForm, findings_fingerprint, phase_on
+from sessions.forms import AmendmentForm, SessionEntry, SessionForm, findings_fingerprint
 from sessions.models import SessionAmendment, Setting, TreatmentSession
-from sessions.safety import Finding, PlannedUse, client_alerts, has_caution, has_stop, screen_session
-from sessions.services import session_amend, session_sign
-
-
-def get_client_or_404(request: HttpRequest, client_id: int) -> Client:
-    return get_reachable_or_404(request, Client.objects.cared_for_by(request.user), object_type="client", pk=client_id)
-
-
-def get_session_or_404(request: HttpRequest, session_id: int) -> TreatmentSession:
-    sessions = TreatmentSession.objects.visible_to(request.user).select_related("client", "therapist", "signed_by")
-    return get_reachable_or_404(request, sessions.with_phase(), object_type="session", pk=session_id)
-
-
-def session_findings(session: TreatmentSession, uses) -> list:
-    """The safety screen for a saved session (its uses already loaded with their techniques)."""
-    return screen_session(
-        client=session.client,
-        phase=session.phase_on_date,
-        uses=[PlannedUse(u.technique, u.body_region, u.pressure) for u in uses],
-        room_temperature_c=session.room_temperature_c,
-        pain_before=session.pain_before,
-    )
-
+from sessions.safety import Finding, has_caution, has_stop
+from sessions.screening import screen_planned_session, screen_saved_session, session_day
+from sessions.selectors import session_for_user
+from sessions.services import EditConflict, session_amend, session_sign
 
 REVIEW_FIELDS = {"safety_override_reason", "confirm_cautions"}
 
@@ -51,12 +33,12 @@ def _render_form(request: HttpRequest, entry: SessionEntry, *, status: int = 200
     started_at = getattr(form, "cleaned_data", {}).get("started_at")
     if started_at is None and entry.session is not None:
         started_at = entry.session.started_at
-    day = timezone.localdate(started_at) if started_at else timezone.localdate()
+    day = session_day(started_at) if started_at else timezone.localdate()
     phase = phase_on(entry.client, day)
     # Before the first save attempt: what applies now (or what applied when the draft was saved).
     alerts = context.pop("alerts", None)
     if alerts is None:
-        alerts = [] if entry.findings else client_alerts(entry.client, phase)
+        alerts = [] if entry.findings else screen_planned_session(client=entry.client, when=day, phase=phase)
         context.setdefault("alerts_title", "Before you start")
     context.setdefault("alerts_title", "Safety screen when this draft was saved")
     shown = entry.findings or alerts
@@ -82,20 +64,16 @@ def _render_form(request: HttpRequest, entry: SessionEntry, *, status: int = 200
     return render(request, "sessions/session_form.html", context, status=status)
 
 
-def phase_label(phase: str | None) -> str:
-    return Phase(phase).label if phase else "No phase recorded"
-
-
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def new(request: HttpRequest, client_id: int) -> HttpResponse:
-    client = get_client_or_404(request, client_id)
+    client = client_for_user(request, client_id)
     if client.is_archived:
         messages.error(request, f"{client} is archived: no new sessions can be logged for them.")
         return redirect("clients:detail", pk=client.pk)
     entry = SessionEntry(client=client, therapist=request.user, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and entry.is_valid() and entry.review():
-        session = entry.save_new()
+        session = entry.save()
         audit.record(request, audit.CREATE, obj=session)
         messages.success(request, "Session saved as a draft. Sign it once the after-scores are in.")
         return redirect("sessions:detail", session_id=session.pk)
@@ -106,7 +84,7 @@ def new(request: HttpRequest, client_id: int) -> HttpResponse:
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = get_session_or_404(request, session_id)
+    session = session_for_user(request, session_id)
     if session.is_signed and request.method == "GET":
         messages.error(
             request, "This session is signed and can no longer be edited. Record a correction as an amendment."
@@ -128,7 +106,7 @@ def edit(request: HttpRequest, session_id: int) -> HttpResponse:
     if entry.is_valid() and entry.review():
         try:
             with history_recorded_by_app(TreatmentSession):
-                saved = entry.save_changes()
+                saved = entry.save()
         except EditConflict:
             audit.record(request, audit.READ, obj=session)
             return _render_conflict(request, entry)
@@ -143,7 +121,7 @@ def edit(request: HttpRequest, session_id: int) -> HttpResponse:
 
 def _prime_review(entry: SessionEntry, session: TreatmentSession) -> list[Finding]:
     """A saved draft's findings were reviewed when it was saved: editing other fields need not ask again."""
-    findings = session_findings(session, entry.uses)
+    findings = screen_saved_session(session, entry.uses)
     entry.form.initial.update(reviewed=findings_fingerprint(findings), confirm_cautions=True)
     return findings
 
@@ -165,14 +143,14 @@ def _render_conflict(request: HttpRequest, entry: SessionEntry) -> HttpResponse:
 
 @clinician_required
 def detail(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = get_session_or_404(request, session_id)
+    session = session_for_user(request, session_id)
     uses = list(session.technique_uses.select_related("technique"))
     amendments = list(session.amendments.select_related("author").order_by("created_at", "pk"))
     context = {
         "session": session,
         "client": session.client,
         "uses": uses,
-        "findings": session_findings(session, uses),
+        "findings": screen_saved_session(session, uses),
         "amendments": [(a, _change_rows(a)) for a in amendments],
         "phase_label": phase_label(session.phase_on_date),
     }
@@ -202,7 +180,7 @@ def _display(name: str, value) -> str:
 @clinician_required
 @require_POST
 def sign(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = get_session_or_404(request, session_id)
+    session = session_for_user(request, session_id)
     try:
         with history_recorded_by_app(TreatmentSession):
             session_sign(session=session, user=request.user)
@@ -225,7 +203,7 @@ def sign(request: HttpRequest, session_id: int) -> HttpResponse:
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def amend(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = get_session_or_404(request, session_id)
+    session = session_for_user(request, session_id)
     if not session.is_signed:
         messages.info(request, "This session is a draft: edit it directly.")
         return redirect("sessions:edit", session_id=session.pk)

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from clients.models import Client, ClientQuerySet, DiseasePhase, phase_label
 from sessions.models import TreatmentSession
-from sessions.safety import Finding, client_alerts
+from sessions.safety import Finding
+from sessions.screening import screen_planned_session
 
 # Studies of massage in MS ran weekly sessions; the next one is due a week after the last.
 SESSION_CADENCE = dt.timedelta(days=7)
@@ -83,7 +84,7 @@ def caseload_row(client: Client) -> CaseloadRow:
         phase=client.current_phase,
         last_session_at=client.last_session_at,
         next_due_on=next_due_on(client.last_session_at),
-        alerts=client_alerts(client, client.current_phase),
+        alerts=screen_planned_session(client=client, when=timezone.localdate(), phase=client.current_phase),
     )
 
 

@@ -1,0 +1,69 @@
+"""The safety screen's inputs, gathered in one place.
+
+``sessions.safety`` is pure: it is handed the phase and the technique rows. Its callers have a client, a
+moment (a session's start, or just a day) and the rows; here the phase on that day is found
+(``clients.selectors.phase_on``: one query, none when the phase is already known) and the screen is run.
+The therapist's form, the admin, a saved session's page and the caseload all come through here.
+"""
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Final, Literal
+
+from django.utils import timezone
+
+from clients.models import Client
+from clients.selectors import phase_on
+from sessions.models import TechniqueUse, TreatmentSession
+from sessions.safety import Finding, PlannedUse, screen_session
+
+
+class _Phase(enum.Enum):
+    UNKNOWN = "unknown"
+
+
+# The default ``phase``: look it up. None cannot say so, as None is a phase too ("no phase recorded").
+PHASE_UNKNOWN: Final = _Phase.UNKNOWN
+
+
+def screen_planned_session(
+    *,
+    client: Client,
+    when: dt.datetime | dt.date,
+    uses: Iterable[PlannedUse] = (),
+    room_temperature_c: Decimal | None = None,
+    pain_before: int | None = None,
+    phase: str | None | Literal[_Phase.UNKNOWN] = PHASE_UNKNOWN,
+) -> list[Finding]:
+    """Every finding for a session of ``client`` at ``when`` (its start, or a day) with these rows, stop first.
+
+    The phase is the client's phase on that day: looked up (one query) unless ``phase`` gives it. Without
+    rows, room temperature or pain score, the findings are what applies before any plan (the alerts).
+    """
+    if phase is PHASE_UNKNOWN:
+        phase = phase_on(client, session_day(when))
+    return screen_session(
+        client=client, phase=phase, uses=uses, room_temperature_c=room_temperature_c, pain_before=pain_before
+    )
+
+
+def screen_saved_session(session: TreatmentSession, uses: Iterable[TechniqueUse]) -> list[Finding]:
+    """The screen for a saved session and its rows (loaded with their techniques).
+
+    A session from ``TreatmentSession.objects.with_phase()`` carries its phase: then there is no query.
+    """
+    return screen_planned_session(
+        client=session.client,
+        when=session.started_at,
+        uses=[PlannedUse.of(use) for use in uses],
+        room_temperature_c=session.room_temperature_c,
+        pain_before=session.pain_before,
+        phase=getattr(session, "phase_on_date", PHASE_UNKNOWN),
+    )
+
+
+def session_day(when: dt.datetime | dt.date) -> dt.date:
+    """The practice's day of ``when``, as phases are recorded by day."""
+    return timezone.localdate(when) if isinstance(when, dt.datetime) else when

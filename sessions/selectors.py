@@ -1,0 +1,19 @@
+"""Reads of treatment sessions, each scoped to who asks."""
+
+from django.http import HttpRequest
+
+from practice.access import get_reachable_or_404
+from sessions.models import TreatmentSession
+
+
+def session_for_user(request: HttpRequest, pk: int) -> TreatmentSession:
+    """The session ``pk`` if the signed-in user cares for its client (owners: any); otherwise a 404, audited.
+
+    Loaded with its client, therapist and signer, and its phase on the day (``phase_on_date``): one query.
+    """
+    sessions = (
+        TreatmentSession.objects.visible_to(request.user)
+        .select_related("client", "therapist", "signed_by")
+        .with_phase()
+    )
+    return get_reachable_or_404(request, sessions, object_type="session", client_field="client_id", pk=pk)
