@@ -1,18 +1,28 @@
 # The README's two commands are `make demo` and `make test`; .ci/run uses `make test` too.
+# Every target that needs the virtual environment or the front-end packages depends on them,
+# so each command works on its own from a fresh clone; `make install` does nothing when nothing changed.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_ENV := DEBUG=1
+PYTEST_ARGS ?=
+PYTHON_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: install demo run test lint migrations-check
+.PHONY: install demo run test coverage lint typecheck migrations-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-install: $(BIN)/python
+$(PYTHON_STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+install: $(PYTHON_STAMP) $(NODE_STAMP)
 
 # Development settings for manage.py on this machine (git-ignored; never read by gunicorn).
 .env:
@@ -23,15 +33,24 @@ demo: install .env
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --no-progress
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-run:
+run: install
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test:
-	$(BIN)/pytest
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint:
+# Line and branch coverage of the product's code (settings in pyproject.toml).
+coverage: install
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage report
+
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
-migrations-check:
+typecheck: install
+	$(BIN)/mypy
+
+migrations-check: install
 	$(DEMO_ENV) $(BIN)/python manage.py makemigrations --check --dry-run

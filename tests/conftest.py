@@ -1,4 +1,5 @@
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -7,6 +8,16 @@ from django.contrib.auth.models import Group
 from practice.roles import OWNER
 from sessions.models import Technique
 from tests import factories
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    # pytest reads ``pytestmark`` only from test modules, not from a conftest: mark the browser tests here,
+    # so that ``-m "not browser"`` deselects them.
+    for item in items:
+        if BROWSER_TESTS in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
 
 
 def _uses_transactions(request) -> bool:

@@ -21,14 +21,17 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 VIEWPORTS = {"tablet": (1024, 768), "phone": (390, 844)}
 
-pytestmark = pytest.mark.browser
-
 
 def _driver(width: int, height: int) -> webdriver.Chrome:
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail(
-            "Browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)."
+        message = (
+            f"Browser tests need Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
+            "apt-get install chromium chromium-driver, or deselect them with -m 'not browser'."
         )
+        # CI must never pass by skipping them; on a developer's machine a skip with the reason is enough.
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
