@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import pytest
+import time_machine
 from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -16,7 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practice import audit
-from practice.middleware import SESSION_LAST_SEEN_KEY, SESSION_STARTED_KEY
+from practice.middleware import SESSION_LAST_SEEN_KEY
 from practice.models import AuditEvent
 from tests.browser.conftest import screenshot, tablet_browser  # noqa: F401  (browser fixtures)
 from tests.browser.conftest import sign_in as browser_sign_in
@@ -69,11 +70,11 @@ class TestLockout:
             sign_in(client, "maria", "not-the-password")
         assert sign_in(client, "james").status_code == 302
 
-    def test_the_lock_lifts_after_fifteen_minutes(self, client, therapist):
+    def test_the_lock_lifts_after_fifteen_minutes(self, client, therapist, clock):
         for _ in range(5):
             sign_in(client, "maria", "not-the-password")
         assert sign_in(client, "maria").status_code == 429
-        AccessAttempt.objects.update(attempt_time=timezone.now() - dt.timedelta(minutes=16))
+        clock.shift(dt.timedelta(minutes=16))
         assert sign_in(client, "maria").status_code == 302
 
     def test_the_forwarded_address_counts_only_behind_a_trusted_proxy(self, client, therapist):
@@ -97,44 +98,50 @@ class TestLockout:
         assert AuditEvent.objects.filter(action=audit.LOGIN).get().ip_address == "1.2.3.4"
 
 
-def _age_session(client: Client, *, started_ago: float, idle_for: float) -> None:
-    session = client.session
-    now = time.time()
-    session[SESSION_STARTED_KEY] = now - started_ago
-    session[SESSION_LAST_SEEN_KEY] = now - idle_for
-    session.save()
+@pytest.fixture
+def clock():
+    """The clock, stopped at the start of the test; ``clock.shift(timedelta)`` moves it on."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
 
 
 class TestSessionLimits:
-    def test_twenty_nine_idle_minutes_keep_the_session(self, client, therapist):
+    def test_twenty_nine_idle_minutes_keep_the_session(self, client, therapist, clock):
         client.force_login(therapist)
-        _age_session(client, started_ago=3600, idle_for=29 * 60)
+        clock.shift(dt.timedelta(minutes=29))
         assert client.get("/").status_code == 302
         assert signed_in(client)
 
     @pytest.mark.parametrize("person", ["therapist", "owner", "client_a"])
-    def test_thirty_one_idle_minutes_sign_out(self, client, request, person):
+    def test_thirty_one_idle_minutes_sign_out(self, client, request, person, clock):
         user = request.getfixturevalue(person)
         user = getattr(user, "user", user)  # client_a is a Client with a portal user
         client.force_login(user)
-        _age_session(client, started_ago=3600, idle_for=31 * 60)
+        clock.shift(dt.timedelta(minutes=31))
         response = client.get("/", follow=True)
         assert response.redirect_chain[0][0] == f"{LOGIN}?next=%2F"
         assert "signed out after 30 minutes without activity" in response.content.decode()
         assert not signed_in(client)
 
-    def test_twelve_hours_after_sign_in_even_an_active_session_ends(self, client, therapist):
+    # The stored session would expire at 12 hours too; a longer cookie age shows the middleware's own rule.
+    @override_settings(SESSION_COOKIE_AGE=13 * 3600)
+    def test_twelve_hours_after_sign_in_even_an_active_session_ends(self, client, therapist, clock):
         client.force_login(therapist)
-        _age_session(client, started_ago=12 * 3600 + 60, idle_for=5)
+        for _ in range(12 * 4):  # active every quarter of an hour, for twelve hours
+            clock.shift(dt.timedelta(minutes=15))
+            client.get("/clients/")
+        clock.shift(dt.timedelta(minutes=1))
         response = client.get("/", follow=True)
         assert "signed in more than 12 hours ago" in response.content.decode()
         assert not signed_in(client)
 
-    def test_activity_moves_the_idle_clock(self, client, therapist):
+    def test_activity_moves_the_idle_clock(self, client, therapist, clock):
         client.force_login(therapist)
-        _age_session(client, started_ago=3600, idle_for=20 * 60)
+        clock.shift(dt.timedelta(minutes=20))
         client.get("/")
-        assert time.time() - client.session[SESSION_LAST_SEEN_KEY] < 5
+        assert client.session[SESSION_LAST_SEEN_KEY] == pytest.approx(time.time())
+        clock.shift(dt.timedelta(minutes=20))
+        assert client.get("/").status_code == 302 and signed_in(client)
 
     def test_a_quick_second_request_does_not_write_the_session(self, client, therapist, django_assert_num_queries):
         client.force_login(therapist)
