@@ -17,24 +17,6 @@ from practice.records import ClinicalRecordDeletionError
 
 SCORE_FIELDS = ("pain_before", "pain_after", "fatigue_before", "fatigue_after")
 AFTER_SCORE_FIELDS = ("pain_after", "fatigue_after")
-# What whoever logs a session writes, in the therapist's form and the admin alike (the admin may also
-# move a draft to another client or therapist); the rest is its state and bookkeeping.
-DRAFT_FIELDS = (
-    "started_at",
-    "duration_minutes",
-    "setting",
-    "room_temperature_c",
-    "pain_before",
-    "fatigue_before",
-    "pain_after",
-    "fatigue_after",
-    "subjective",
-    "objective",
-    "assessment",
-    "plan",
-    "client_summary",
-    "safety_override_reason",
-)
 # Fields a signed session may be corrected in, through an amendment.
 AMENDABLE_FIELDS = (
     "duration_minutes",
@@ -50,6 +32,9 @@ AMENDABLE_FIELDS = (
     "plan",
     "client_summary",
 )
+# What whoever logs a session writes, in the therapist's form and the admin alike (the admin may also
+# move a draft to another client or therapist); the rest is its state and bookkeeping.
+DRAFT_FIELDS = ("started_at", *AMENDABLE_FIELDS, "safety_override_reason")
 
 
 class Guidance(models.TextChoices):

@@ -13,23 +13,10 @@ import hashlib
 
 from django.db import migrations
 
+from practice.audit import CHAIN_FIELDS
 from practice.models import GENESIS_HASH, canonical_bytes, chain_hash
 
-COLUMNS = (
-    "id",
-    "sequence",
-    "time",
-    "actor_id",
-    "actor_username",
-    "action",
-    "object_type",
-    "object_id",
-    "client_id",
-    "ip_address",
-    "outcome",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = ("id", *CHAIN_FIELDS)
 
 
 def _plain(canonical: bytes) -> str:
