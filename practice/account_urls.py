@@ -10,6 +10,8 @@ urlpatterns = [
     path("two-factor/verify/", two_factor.verify, name="two_factor_verify"),
     path("two-factor/setup/", two_factor.setup, name="two_factor_setup"),
     path("two-factor/recovery-codes/", two_factor.recovery_codes, name="two_factor_recovery_codes"),
+    # Under two-factor/: TwoFactorRequiredMiddleware lets people who still need their second factor open it.
+    path("two-factor/enrol/<str:token>/", two_factor.enrol, name="two_factor_enrol"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

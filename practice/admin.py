@@ -2,11 +2,13 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from practice import two_factor
 from practice.admin_mixins import LargeTableAdmin
 from practice.models import AuditEvent
 from practice.roles import THERAPIST, is_owner
@@ -27,6 +29,31 @@ class PracticeUserAdmin(UserAdmin):
     list_select_related = []
     search_fields = ["username", "first_name", "last_name", "email"]
     SUPERUSER_ONLY_FIELDS = ("is_superuser", "is_staff", "user_permissions")
+    actions = ["issue_two_factor_enrolment_link"]
+    # Adds the "Issue a two-factor enrolment link" button, which runs the action for this one person.
+    change_form_template = "practice/two_factor/user_change_form.html"
+
+    @admin.action(description="Issue a two-factor enrolment link", permissions=["issue_enrolment_link"])
+    def issue_two_factor_enrolment_link(self, request, queryset) -> TemplateResponse:
+        """Shows each new link once (the practice keeps only its hash); see practice.two_factor."""
+        links, skipped = two_factor.enrolment_links_issue(request, queryset.order_by("username"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Two-factor enrolment links",
+            "opts": self.model._meta,
+            "links": links,
+            "skipped": skipped,
+        }
+        return TemplateResponse(request, "practice/two_factor/enrolment_issued.html", context)
+
+    def has_issue_enrolment_link_permission(self, request) -> bool:
+        return is_owner(request.user)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            refusal = two_factor.enrolment_issue_refusal(issuer=request.user, user=obj)
+            context["can_issue_enrolment_link"] = not refusal
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -215,3 +215,55 @@ def record_history(instance: models.Model, *, user=None, reason: str = "") -> No
         history_change_reason=reason[:100] or None,
         **state,
     )
+
+
+class TwoFactorEnrolmentQuerySet(models.QuerySet):
+    def open(self):
+        """Links neither used nor voided (expired ones included)."""
+        return self.filter(used_at__isnull=True, voided_at__isnull=True)
+
+    def usable(self, now: dt.datetime | None = None):
+        return self.open().filter(expires_at__gt=now or timezone.now())
+
+
+class TwoFactorEnrolment(models.Model):
+    """An owner's leave for one staff member to set up an authenticator: a single-use link that expires.
+
+    Only the SHA-256 of the link's token is kept, so this table holds no working link. Issuing a new link
+    voids the open one; setting up the authenticator spends it (``practice.two_factor``).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_enrolments")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Empty when an operator issued the link with ``manage.py issue_enrolment_link``.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TwoFactorEnrolmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open link per person: issuing voids the old one in the same transaction.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(used_at__isnull=True, voided_at__isnull=True),
+                name="two_factor_enrolment_one_open_per_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="two_factor_enrolment_expires_after_issue",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(used_at__isnull=True) | models.Q(voided_at__isnull=True),
+                name="two_factor_enrolment_used_or_voided_not_both",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"two-factor enrolment link for user #{self.user_id}, issued {self.created_at:%Y-%m-%d %H:%M}"

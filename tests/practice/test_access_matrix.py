@@ -116,6 +116,12 @@ CASES: dict[str, Case] = {
     "two_factor_verify": Case(get=SIGNED_IN_REDIRECT, post=SIGNED_IN_REDIRECT, data=lambda w: {"code": "123456"}),
     "two_factor_setup": Case(get=SIGNED_IN_PAGE, post=SIGNED_IN_PAGE, data=lambda w: {"code": "000000"}),
     "two_factor_recovery_codes": Case(get=SIGNED_IN_REDIRECT, post=SIGNED_IN_REDIRECT),
+    # A token that matches no enrolment link: refused for everyone signed in; only opened, never posted to.
+    "two_factor_enrol": Case(
+        get=expect(302, 403, 403, 403, 403, 403),
+        post=expect(302, 405, 405, 405, 405, 405),
+        args=lambda w: ["not-a-token"],
+    ),
     "password_change": Case(get=SIGNED_IN_PAGE, post=SIGNED_IN_REDIRECT, data=lambda w: password_post()),
     "password_change_done": Case(get=SIGNED_IN_PAGE, post=expect(302, 405, 405, 405, 405, 405)),
     "healthz": Case(get=everyone(200), post=everyone(405)),

@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from practice import audit
 from practice.middleware import SESSION_LAST_SEEN_KEY
 from practice.models import AuditEvent
+from practice.two_factor import enrolment_path, two_factor_enrolment_issue
 from tests.browser.conftest import screenshot, tablet_browser  # noqa: F401  (browser fixtures)
 from tests.browser.conftest import sign_in as browser_sign_in
 from tests.factories import PASSWORD
@@ -216,6 +217,13 @@ def _confirmed_device(user) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
 
 
+def _open_enrolment_link(client: Client, user) -> None:
+    """Staff set up their first authenticator through an owner's enrolment link (tests/practice/
+    test_two_factor_enrolment.py shows the link itself): open one in ``client``'s session."""
+    _enrolment, token = two_factor_enrolment_issue(user=user)
+    assert client.get(enrolment_path(token))["Location"] == reverse("two_factor_setup")
+
+
 class TestTwoFactor:
     @pytest.fixture(autouse=True)
     def _required(self, settings):
@@ -223,6 +231,7 @@ class TestTwoFactor:
 
     def test_a_therapist_without_a_second_factor_is_sent_to_set_one_up(self, client, therapist):
         sign_in(client, "maria")
+        _open_enrolment_link(client, therapist)
         response = client.get("/", follow=True)
         urls = [url for url, _ in response.redirect_chain]
         assert urls == ["/accounts/two-factor/verify/?next=%2F", "/accounts/two-factor/setup/?next=%2F"]
@@ -232,6 +241,7 @@ class TestTwoFactor:
 
     def test_setting_up_shows_recovery_codes_once_and_opens_the_workspace(self, client, therapist):
         client.force_login(therapist)
+        _open_enrolment_link(client, therapist)
         client.get(reverse("two_factor_setup"))
         device = TOTPDevice.objects.get(user=therapist, confirmed=False)
         response = client.post(reverse("two_factor_setup"), {"code": _code(device), "next": "/"})
@@ -244,6 +254,7 @@ class TestTwoFactor:
 
     def test_a_wrong_setup_code_leaves_two_factor_off(self, client, therapist):
         client.force_login(therapist)
+        _open_enrolment_link(client, therapist)
         client.get(reverse("two_factor_setup"))
         response = client.post(reverse("two_factor_setup"), {"code": "000000"})
         assert "That code does not match" in response.content.decode()
