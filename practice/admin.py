@@ -190,7 +190,7 @@ class AuditEventAdmin(OwnerReadOnlyAdmin):
         "prev_hash",
         "hash",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     @admin.display(description="client", ordering="client_id")
     def client_link(self, event: AuditEvent):
@@ -257,8 +257,7 @@ class DeviceAdmin(OwnerManagedAdmin):
     list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed"]
     search_fields = ["user__username"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at")
 
 
 if admin.site.is_registered(AccessAttempt):
@@ -275,5 +274,4 @@ class AccessAttemptAdmin(OwnerManagedAdmin):
     raw_id_fields = []
     search_fields = ["username", "ip_address"]
     date_hierarchy = "attempt_time"
-    fields = ["attempt_time", "username", "ip_address", "failures_since_start", "path_info"]
-    readonly_fields = fields
+    fields = readonly_fields = ("attempt_time", "username", "ip_address", "failures_since_start", "path_info")

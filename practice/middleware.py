@@ -91,7 +91,7 @@ class TwoFactorRequiredMiddleware:
     @staticmethod
     def _must_verify(request: HttpRequest) -> bool:
         user = request.user
-        if not user.is_authenticated or user.is_verified():
+        if not user.is_authenticated or user.is_verified():  # type: ignore[attr-defined]  # added by OTPMiddleware
             return False
         return has_two_factor_device(request) or two_factor_required(user)
 
@@ -129,5 +129,5 @@ class DropNulBytesFromQueryMiddleware:
             for key, values in request.GET.lists():
                 cleaned.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
             cleaned._mutable = False
-            request.GET = cleaned
+            request.GET = cleaned  # type: ignore[assignment]  # immutable again, as Django builds it
         return self.get_response(request)

@@ -206,7 +206,7 @@ def record_history(instance: models.Model, *, user=None, reason: str = "") -> No
     ``practice.history.history_recorded_by_app()``, or on PostgreSQL the trigger records it as well.
     The model's app registers it with :func:`practice.history.track_changes`.
     """
-    history_model = instance.history.model
+    history_model = instance.history.model  # type: ignore[attr-defined]  # added by track_changes()
     state = {field.attname: getattr(instance, field.attname) for field in history_model.tracked_fields}
     history_model.objects.create(
         history_date=timezone.now(),

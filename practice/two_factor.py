@@ -47,6 +47,12 @@ from practice.models import TwoFactorEnrolment
 from practice.roles import is_owner, is_staff_member
 from practice.security import HAS_DEVICE_SESSION_KEY, two_factor_required
 
+
+def _verified(user: object) -> bool:
+    """Whether this sign-in passed its second factor (``is_verified`` is added to the user by OTPMiddleware)."""
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
@@ -91,7 +97,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "has_authenticator": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "recovery_codes_left": static.token_set.count() if static else 0,
         "required": two_factor_required(user),
-        "verified": user.is_verified(),
+        "verified": _verified(user),
         "needs_link": enrolment_needed(user) and _session_enrolment(request)[0] is None,
     }
     return render(request, "practice/two_factor/overview.html", context)
@@ -109,7 +115,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if not two_factor_required(user):
             return redirect(next_url)
         return _redirect_keeping_query("two_factor_setup", request)
-    if user.is_verified():
+    if _verified(user):
         return redirect(next_url)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -133,7 +139,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     none yet need an enrolment link opened in this session."""
     user = request.user
     has_device = user_has_device(user, confirmed=True)
-    if has_device and not user.is_verified():
+    if has_device and not _verified(user):
         return _redirect_keeping_query("two_factor_verify", request)
     enrolment = None
     if not has_device and two_factor_required(user):
@@ -172,7 +178,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """Make a fresh set of recovery codes (the old ones stop working)."""
     user = request.user
-    if not user.is_verified():
+    if not _verified(user):
         return redirect(f"{resolve_url('two_factor_verify')}?{urlencode({'next': request.path})}")
     codes = None
     if request.method == "POST":
