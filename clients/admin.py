@@ -147,7 +147,8 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
 
     @admin.display(description="current phase", ordering="current_phase")
     def current_phase_display(self, obj: Client) -> str:
-        return Phase(obj.current_phase).label if obj.current_phase else "—"
+        current_phase = obj.current_phase  # type: ignore[attr-defined]  # annotated by get_queryset()
+        return Phase(current_phase).label if current_phase else "—"
 
     @admin.display(description="therapists")
     def therapist_names(self, obj: Client) -> str:
@@ -206,18 +207,18 @@ class DiseasePhaseAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableA
         return obj.is_current
 
 
-@admin.register(Client.history.model)
+@admin.register(Client.history.model)  # type: ignore[attr-defined]  # added by track_changes()
 class HistoricalClientAdmin(HistoryAdmin):
     list_filter = ["history_type", HistoricalClientIdFilter]
     search_fields = ["last_name", "first_name"]
 
 
-@admin.register(DiseasePhase.history.model)
+@admin.register(DiseasePhase.history.model)  # type: ignore[attr-defined]  # added by track_changes()
 class HistoricalDiseasePhaseAdmin(HistoryAdmin):
     search_fields = ["=id"]
 
 
-@admin.register(SelfReport.history.model)
+@admin.register(SelfReport.history.model)  # type: ignore[attr-defined]  # added by track_changes()
 class HistoricalSelfReportAdmin(HistoryAdmin):
     """Every "How I feel today" entry as it was, including the ones the client replaced later that day."""
 

@@ -38,7 +38,8 @@ class TherapistChoiceField(forms.ModelMultipleChoiceField):
 
 
 EDSS_FORM_CHOICES = [("", "Not recorded"), *((f"{score:.1f}", f"{score:.1f}") for score in EDSS_SCORES)]
-PROFILE_FIELDSETS = [
+# (legend, rows): each row is the names of the fields side by side in it.
+PROFILE_FIELDSETS: list[tuple[str, list[tuple[str, ...]]]] = [
     ("Name", [("first_name", "last_name", "preferred_name"), ("date_of_birth",)]),
     ("Contact", [("email", "phone"), ("address",)]),
     (
@@ -103,7 +104,9 @@ class ClientProfileForm(forms.ModelForm):
             # Decimals from the database carry one place ("3.0"); the choices are written the same way.
             self.initial["edss"] = f"{self.instance.edss:.1f}"
         if can_assign_therapists:
-            self.fields["therapists"].queryset = (
+            therapists = self.fields["therapists"]
+            assert isinstance(therapists, TherapistChoiceField)
+            therapists.queryset = (
                 get_user_model()
                 .objects.filter(groups__name=THERAPIST, is_active=True)
                 .order_by("first_name", "last_name", "username")
@@ -141,8 +144,10 @@ class PhaseStartForm(forms.Form):
     started_on = forms.DateField(label="Started on", widget=DateInput, initial=timezone.localdate)
     notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
+    prefix = "start"
+
     def __init__(self, *args, client: Client, **kwargs):
-        super().__init__(*args, prefix="start", **kwargs)
+        super().__init__(*args, **kwargs)
         self.client = client
 
     def save(self, *, recorded_by) -> DiseasePhase | None:
@@ -164,8 +169,10 @@ class PhaseEndForm(forms.Form):
         help_text="The first day the phase no longer applied.",
     )
 
+    prefix = "end"
+
     def __init__(self, *args, phase: DiseasePhase, **kwargs):
-        super().__init__(*args, prefix="end", **kwargs)
+        super().__init__(*args, **kwargs)
         self.phase = phase
 
     def save(self) -> DiseasePhase | None:

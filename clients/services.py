@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils import timezone
 from clients.models import Client, DiseasePhase, Phase, SelfReport
 
 
-def phase_start(*, client: Client, phase: str, started_on: dt.date, recorded_by, notes: str = "") -> DiseasePhase:
+def phase_start(*, client: Client, phase: str, started_on: dt.date, recorded_by: User, notes: str = "") -> DiseasePhase:
     """Start a new phase; the open one, if any, ends on the new start date (episodes may be adjacent).
 
     Raises ValidationError, with nothing saved, when the new phase would overlap an episode.

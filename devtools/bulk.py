@@ -34,7 +34,7 @@ def insert_rows(
     rest = [field for field in meta.concrete_fields if not field.primary_key and field.attname not in columns]
     now = timezone.now()
     tail = tuple(_db_default(field, now) for field in rest)
-    names = [field.column for field in fields] + [field.column for field in rest]
+    names = [_column(field) for field in fields] + [_column(field) for field in rest]
     if connection.vendor == "postgresql":
         return _copy_rows(meta, names, rows, tail, return_ids)
     return _executemany_rows(meta, names, fields, rows, tail, return_ids)
@@ -74,10 +74,10 @@ def _copy_rows(meta: Options, names: list[str], rows: list[tuple], tail: tuple, 
             # nextval() is safe beside other writers: each id is handed out once, whoever asks.
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(rows)],
+                [meta.db_table, _column(meta.pk), len(rows)],
             )
             ids = [row[0] for row in cursor.fetchall()]
-            names = [meta.pk.column, *names]
+            names = [_column(meta.pk), *names]
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(meta.db_table), sql.SQL(", ").join(map(sql.Identifier, names))
         )
@@ -107,10 +107,10 @@ def _executemany_rows(
                 raise transaction.TransactionManagementError("insert_rows(return_ids=True) needs a transaction.")
             # SQLite: the transaction has written already (the batch's clients), so it holds the database's
             # write lock and nobody else can take ids above the current highest until it commits.
-            cursor.execute(f"SELECT COALESCE(MAX({quote(meta.pk.column)}), 0) FROM {quote(meta.db_table)}")
+            cursor.execute(f"SELECT COALESCE(MAX({quote(_column(meta.pk))}), 0) FROM {quote(meta.db_table)}")
             first = cursor.fetchone()[0] + 1
             ids = list(range(first, first + len(rows)))
-            names = [meta.pk.column, *names]
+            names = [_column(meta.pk), *names]
             prepared = [(pk, *row) for pk, row in zip(ids, prepared, strict=True)]
         cursor.executemany(
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, names))}) "
@@ -118,6 +118,12 @@ def _executemany_rows(
             prepared,
         )
     return ids
+
+
+def _column(field: models.Field) -> str:
+    """A concrete field's column: only fields with no column of their own (many-to-many) have None."""
+    assert field.column is not None, field
+    return field.column
 
 
 def _db_default(field: models.Field, now: dt.datetime) -> Any:

@@ -195,6 +195,7 @@ def build_demo(
 
         upcoming = plan(todos[0]) if todos else None
         for number, (batch, todo) in enumerate(zip(batches, todos, strict=True)):
+            assert upcoming is not None  # planned in the previous round (or before the first)
             rows = upcoming.result()
             upcoming = plan(todos[number + 1]) if number + 1 < len(todos) else None
             result.clients_existing += len(batch) - len(todo)
@@ -342,7 +343,8 @@ class ClientPlan:
 
     def phases(self, client_id: int) -> list[tuple]:
         """Rows of PHASE_COLUMNS: remission, flare, recovery and round again, then the current phase."""
-        rng, day, phases = self.rng, self.start, []
+        rng, day = self.rng, self.start
+        phases: list[tuple[int, str, dt.date, dt.date | None]] = []
         progressive = self.ms_type in (MSType.PPMS, MSType.SPMS)
         current = Phase.REMISSION
         while True:

@@ -61,6 +61,8 @@ class FormFields(HTMLParser):
             self.fields[name] = [""]
 
     def _start_option(self, a: dict[str, str]) -> None:
+        if self._select is None:
+            return  # an option outside any select: nothing to record
         self._option = a.get("value", "")
         self.options[self._select].append((self._option, ""))
         if "selected" in a:

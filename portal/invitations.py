@@ -9,7 +9,7 @@ state of their password, so it stops working once the password is set, and it ex
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -26,8 +26,6 @@ from django.utils.text import slugify
 from clients.models import Client
 from practice import audit
 from practice.roles import is_staff_member
-
-User = get_user_model()
 
 DEFAULT_INVITATION_TIMEOUT = 7 * 24 * 60 * 60
 
@@ -92,6 +90,7 @@ def portal_username(client: Client) -> str:
     """A free username the client will recognise: their e-mail address, or their name with a number."""
     email = client.email.strip().lower()
     max_length = User._meta.get_field("username").max_length
+    assert max_length is not None  # the username is a CharField, which always has one
     try:
         UnicodeUsernameValidator()(email)
         fits = len(email) <= max_length

@@ -6,6 +6,7 @@ reads and exports in the audit trail, as they are for therapists.
 """
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -45,7 +46,9 @@ SESSIONS_PER_PAGE = 10
 
 
 def _client(request: HttpRequest) -> Client:
-    return request.user.client_profile
+    user = request.user
+    assert isinstance(user, User)  # client_required lets only a signed-in client through
+    return user.client_profile
 
 
 @require_GET

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +23,12 @@ from practice.roles import is_staff_member
 NOT_FOUND = "No such page."
 
 ModelT = TypeVar("ModelT", bound=Model)
+
+
+class SignedInRequest(HttpRequest):
+    """The request a view behind clinician_required or client_required receives: someone is signed in."""
+
+    user: User
 
 
 def clinician_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -85,7 +92,7 @@ def get_reachable_or_404(
     """
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (queryset.model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]  # a concrete model's
         # ValueError/TypeError: an id that is not a number, which can exist nowhere.
         pass
     hidden = _hidden(queryset.model, lookup, client_field)

@@ -10,6 +10,7 @@ one index entry per year (month, day), and value filters read the newest rows on
 
 import datetime as dt
 import json
+from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
@@ -39,7 +40,7 @@ class NoDeleteAdminMixin:
 class ReadOnlyInlineMixin:
     can_delete = False
     extra = 0
-    max_num = 0
+    max_num: int | None = 0  # typed as InlineModelAdmin types it
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -140,7 +141,8 @@ class CheapDateDrillDownQuerySet(models.QuerySet):
         it the planner may prefer a sequential scan "until the first match", which reads every earlier
         year first when rows are stored roughly in date order (as an audit log is).
         """
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         for start, end in bounds:
             in_period = self.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
             probe = in_period.order_by(field_name).values("pk")[:1]
@@ -158,7 +160,7 @@ def _as_date(value) -> dt.date:
 
 def _period_starts(first: dt.date, last: dt.date, kind: str) -> list[dt.date]:
     start = {"year": first.replace(month=1, day=1), "month": first.replace(day=1), "day": first}[kind]
-    starts = []
+    starts: list[dt.date] = []
     while start <= last and len(starts) <= MAX_PERIODS:
         starts.append(start)
         start = _next_period(start, kind)
@@ -190,7 +192,7 @@ def with_cheap_date_drill_down(queryset: models.QuerySet) -> models.QuerySet:
         cheap = type(name, (CheapDateDrillDownQuerySet, base), {"__module__": __name__, "__qualname__": name})
         globals().setdefault(name, cheap)  # findable by name, so a queryset of it can be pickled
         _cheap_classes[base] = cheap
-    clone = queryset._chain()
+    clone = queryset.all()  # a copy, as every chained call makes
     clone.__class__ = _cheap_classes[base]
     return clone
 
@@ -209,9 +211,10 @@ class RecentValuesFieldListFilter(admin.AllValuesFieldListFilter):
         # are a few milliseconds, where any DISTINCT the database plans is a join or a scan.
         newest = model._default_manager.order_by("-pk").values_list(field.name, flat=True)[:RECENT_ROWS]
         values = set(newest)
-        self.lookup_choices = sorted(value for value in values if value is not None)
+        choices: list[Any] = sorted(value for value in values if value is not None)
         if None in values:
-            self.lookup_choices.append(None)
+            choices.append(None)
+        self.lookup_choices = choices  # type: ignore[assignment]  # Django only iterates it; a list will do
 
 
 def cheap_list_filter(model: type[models.Model], spec):
@@ -222,7 +225,12 @@ def cheap_list_filter(model: type[models.Model], spec):
         field = model._meta.get_field(spec)
     except FieldDoesNotExist:
         return spec
-    if field.is_relation or field.flatchoices or isinstance(field, models.BooleanField | models.DateField):
+    if (
+        isinstance(field, models.ForeignObjectRel)
+        or field.is_relation
+        or field.flatchoices
+        or isinstance(field, models.BooleanField | models.DateField)
+    ):
         return spec
     return (spec, RecentValuesFieldListFilter)
 

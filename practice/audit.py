@@ -17,7 +17,7 @@ lock until the surrounding transaction ends. Admin pages of clinical records: Au
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection, transaction
 from django.db.models import Model
@@ -35,6 +35,13 @@ from practice.models import (
     chain_key,
 )
 from practice.security import client_ip
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+    _ModelAdmin = ModelAdmin[Any]
+else:
+    _ModelAdmin = object  # AuditedAdminMixin is mixed into ModelAdmins; only the type checker needs to know
 
 READ = AuditAction.READ
 CREATE = AuditAction.CREATE
@@ -121,12 +128,12 @@ def record(
 def describe(obj: Model) -> tuple[str, Any, int | None]:
     """(object type, object id, client id) of a clinical record."""
     label = obj._meta.label_lower
-    object_type = OBJECT_TYPES.get(label, obj._meta.model_name)
+    object_type = OBJECT_TYPES.get(label, str(obj._meta.model_name))
     if label == "clients.client":
         return object_type, obj.pk, obj.pk
     client_id = getattr(obj, "client_id", None)
     if client_id is None and getattr(obj, "session_id", None) is not None:
-        client_id = obj.session.client_id
+        client_id = cast(Any, obj).session.client_id  # a session's part: techniques used, amendments
     return object_type, obj.pk, client_id
 
 
@@ -294,7 +301,7 @@ def _anchor_problem(anchor: Mapping[str, Any]) -> str:
     return ""
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(_ModelAdmin):
     """For the ModelAdmins of clinical records: opening a change page is a read, saving a create or change.
 
     ``class ClientAdmin(AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin): ...``

@@ -1,5 +1,7 @@
 """Model fields shared by the apps."""
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -45,7 +47,7 @@ class ChoiceListField(models.JSONField):
             raise ValidationError("Each choice may be listed once.", code="duplicate_choice")
 
     def formfield(self, **kwargs):
-        defaults = {
+        defaults: dict[str, Any] = {
             "form_class": forms.MultipleChoiceField,
             "choices": self.item_choices,
             "widget": forms.CheckboxSelectMultiple,

@@ -11,7 +11,7 @@ class ClinicalRecordDeletionError(Exception):
 
 
 def _refuse_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    raise ClinicalRecordDeletionError(f"{sender._meta.verbose_name.capitalize()} records are never deleted.")
+    raise ClinicalRecordDeletionError(f"{str(sender._meta.verbose_name).capitalize()} records are never deleted.")
 
 
 def never_delete(*models: type[Model]) -> None:

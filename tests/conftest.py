@@ -10,13 +10,16 @@ from sessions.models import Technique
 from tests import factories
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
+BROWSER_FIXTURES = {"tablet_browser", "phone_browser"}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    # pytest reads ``pytestmark`` only from test modules, not from a conftest: mark the browser tests here,
-    # so that ``-m "not browser"`` deselects them.
+    # pytest reads ``pytestmark`` only from test modules, not from a conftest: mark the browser tests here
+    # (everything under tests/browser/, and any test elsewhere that drives a browser) so that
+    # ``-m "not browser"`` deselects them.
     for item in items:
-        if BROWSER_TESTS in Path(str(item.fspath)).parents:
+        in_browser_tests = BROWSER_TESTS in Path(str(item.fspath)).parents
+        if in_browser_tests or BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
 
 

@@ -15,11 +15,22 @@ from portal.invitations import portal_invitation_send_for
 from practice.admin_mixins import ReadOnlyInlineMixin
 from sessions.models import TreatmentSession
 
+# Shown, and read-only, in the client's sessions inline.
+SESSION_INLINE_FIELDS = (
+    "started_at",
+    "therapist",
+    "status",
+    "pain_before",
+    "pain_after",
+    "fatigue_before",
+    "fatigue_after",
+)
+
 
 class TreatmentSessionInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = TreatmentSession
-    fields = ["started_at", "therapist", "status", "pain_before", "pain_after", "fatigue_before", "fatigue_after"]
-    readonly_fields = fields
+    fields = SESSION_INLINE_FIELDS
+    readonly_fields = SESSION_INLINE_FIELDS
     show_change_link = True
     ordering = ["-started_at"]
     classes = ["collapse"]
@@ -56,11 +67,11 @@ class ClientRecordAdmin(ClientAdmin):
 
     @admin.display(description="last session", ordering="last_session_at")
     def last_session_display(self, obj: Client):
-        return obj.last_session_at
+        return obj.last_session_at  # type: ignore[attr-defined]  # annotated by get_queryset()
 
     @admin.display(description="sessions", ordering="sessions_total")
     def session_count(self, obj: Client) -> int:
-        return obj.sessions_total
+        return obj.sessions_total  # type: ignore[attr-defined]  # annotated by get_queryset()
 
     @admin.action(description="Invite to portal (e-mail a set-password link)", permissions=["change"])
     def invite_to_portal(self, request, queryset):

@@ -6,7 +6,9 @@ caseload costs the same number of queries whether the practice has ten clients o
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -20,8 +22,11 @@ SESSION_CADENCE = dt.timedelta(days=7)
 CASELOAD_PAGE_SIZE = 25
 RECORD_SESSIONS_PAGE_SIZE = 20
 
+# A client queryset of any class (ClientQuerySet keeps its methods through these helpers).
+ClientsT = TypeVar("ClientsT", bound=QuerySet[Client])
 
-def with_last_session(clients: QuerySet[Client]) -> QuerySet[Client]:
+
+def with_last_session(clients: ClientsT) -> ClientsT:
     """Annotate ``last_session_at``: the latest session that has begun (drafts count: the client was seen).
 
     The newest row first, one row: a backward probe of session_client_started_idx per client, where
@@ -35,7 +40,7 @@ def with_last_session(clients: QuerySet[Client]) -> QuerySet[Client]:
     return clients.annotate(last_session_at=Subquery(begun))
 
 
-def name_matches(clients: QuerySet[Client], search: str) -> QuerySet[Client]:
+def name_matches(clients: ClientsT, search: str) -> ClientsT:
     """Clients whose first, last or preferred name contains every word of ``search`` (any case)."""
     for word in search.split():
         clients = clients.filter(
@@ -44,7 +49,7 @@ def name_matches(clients: QuerySet[Client], search: str) -> QuerySet[Client]:
     return clients
 
 
-def caseload(user, *, search: str = "", archived: bool = False) -> QuerySet[Client]:
+def caseload(user: AbstractBaseUser | AnonymousUser, *, search: str = "", archived: bool = False) -> QuerySet[Client]:
     """The clients ``user`` cares for (owners: everyone), annotated for the caseload table."""
     clients = Client.objects.cared_for_by(user)
     clients = clients if archived else clients.active()
@@ -79,12 +84,14 @@ def next_due_on(last_session_at: dt.datetime | None) -> dt.date | None:
 
 def caseload_row(client: Client) -> CaseloadRow:
     """Needs a client from :func:`caseload` (annotated with its current phase and last session)."""
+    phase: str | None = client.current_phase  # type: ignore[attr-defined]  # caseload(), record_clients()
+    last_session_at: dt.datetime | None = client.last_session_at  # type: ignore[attr-defined]  # likewise
     return CaseloadRow(
         client=client,
-        phase=client.current_phase,
-        last_session_at=client.last_session_at,
-        next_due_on=next_due_on(client.last_session_at),
-        alerts=screen_planned_session(client=client, when=timezone.localdate(), phase=client.current_phase),
+        phase=phase,
+        last_session_at=last_session_at,
+        next_due_on=next_due_on(last_session_at),
+        alerts=screen_planned_session(client=client, when=timezone.localdate(), phase=phase),
     )
 
 

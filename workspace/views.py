@@ -55,7 +55,8 @@ def _record_context(request: HttpRequest, client: Client) -> dict:
     sessions_page = sessions.get_page(request.GET.get("page"))
     sessions_page.object_list = list(sessions_page.object_list)
     for session in sessions_page.object_list:
-        session.phase_label = phase_label(session.phase_on_date)
+        # phase_on_date: annotated by with_phase(); phase_label: set here for the template.
+        session.phase_label = phase_label(session.phase_on_date)  # type: ignore[attr-defined]
     return {
         "client": client,
         "row": selectors.caseload_row(client),

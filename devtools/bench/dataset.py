@@ -9,6 +9,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
@@ -107,7 +108,8 @@ def _client_with_sessions(size: int, therapist: User, log: Callable[[str], None]
         client.save()
         client.therapists.add(therapist)
         phases = plan.phases(client.pk)
-        sessions, uses = [], []
+        sessions: list[tuple] = []
+        uses: list[tuple] = []
         plan.sessions(client.pk, phases, therapist.pk, demo.recommended_techniques(), sessions, uses)
         keep_from = len(sessions) - size  # the most recent ``size`` sessions
         if keep_from < 0:
@@ -194,8 +196,10 @@ _AUDIT_COLUMNS = CHAIN_FIELDS
 
 def _audit_rows(length: int, prev_hash: str | None, count: int) -> list[tuple]:
     rng = random.Random(f"bench-audit-{length}")
-    users = list(User.objects.filter(groups__name=THERAPIST).values_list("pk", "username")) or [(None, "")]
-    client_ids = list(Client.objects.values_list("pk", flat=True)[:10_000]) or [None]
+    users: list[tuple[int | None, str]] = list(
+        User.objects.filter(groups__name=THERAPIST).values_list("pk", "username")
+    ) or [(None, "")]
+    client_ids: list[int | None] = list(Client.objects.values_list("pk", flat=True)[:10_000]) or [None]
     actions = ["read"] * 8 + ["create", "change", "sign", "login", "logout", "export"]
     prev = prev_hash or GENESIS_HASH
     now = timezone.now()
@@ -208,7 +212,7 @@ def _audit_rows(length: int, prev_hash: str | None, count: int) -> list[tuple]:
         actor_id, username = rng.choice(users)
         action = rng.choice(actions)
         client_id = rng.choice(client_ids) if action not in ("login", "logout") else None
-        fields = {
+        fields: dict[str, Any] = {
             "sequence": sequence,
             "time": now - step * (count - n),
             "actor_id": actor_id,

@@ -75,7 +75,7 @@ def pages() -> list[Page]:
                 f"trend page ({size} sessions)",
                 "trends:page",
                 "therapist",
-                lambda data, size=size: [data.clients_by_size[size].pk],
+                _client_with(size),
                 query="range=all",
                 target_ms=THERAPIST_TARGET_MS,
                 raw_ratio_target=TREND_RAW_RATIO_TARGET if size == RECORD_SIZE else None,
@@ -246,6 +246,11 @@ def _post_raw(data: BenchData) -> Statements:
             [technique, data.form_client.pk],
         ),
     ]
+
+
+def _client_with(size: int) -> Callable[[BenchData], list]:
+    """The arguments of a page about the bench client with ``size`` sessions."""
+    return lambda data: [data.clients_by_size[size].pk]
 
 
 def _trend_raw(

@@ -63,7 +63,7 @@ class TrendRangeForm(forms.Form):
         return _plausible(self.cleaned_data["end"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if data.get("range") == "custom" and "start" not in self.errors and "end" not in self.errors:
             if start is None and end is None:

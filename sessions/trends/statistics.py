@@ -88,13 +88,16 @@ def compare_baseline(sessions: Sequence[SessionPoint]) -> Comparison | None:
 def change_summary(key: str, label: str, sessions: Sequence[SessionPoint]) -> ChangeSummary:
     """Mean immediate change over the sessions that have both after-scores."""
     complete = [s for s in sessions if s.has_changes]
+    # Every complete session has both changes; the checks only tell the type checker so.
+    pain_changes = [s.pain_change for s in complete if s.pain_change is not None]
+    fatigue_changes = [s.fatigue_change for s in complete if s.fatigue_change is not None]
     return ChangeSummary(
         key=key,
         label=label,
         sessions=len(sessions),
         count=len(complete),
-        pain_mean=fmean(s.pain_change for s in complete) if complete else None,
-        fatigue_mean=fmean(s.fatigue_change for s in complete) if complete else None,
+        pain_mean=fmean(pain_changes) if complete else None,
+        fatigue_mean=fmean(fatigue_changes) if complete else None,
     )
 
 

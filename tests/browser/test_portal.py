@@ -12,8 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from portal.invitations import invitation_path, portal_invitation_send
 from clients.models import SelfReport
+from portal.invitations import invitation_path, portal_invitation_send
 from tests import factories
 
 NEW_PASSWORD = "quiet-morning-by-the-lake"

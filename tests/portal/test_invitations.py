@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from clients.models import Client
 from portal.invitations import (
     invitation_path,
     invitation_timeout,
@@ -18,7 +19,6 @@ from portal.invitations import (
     portal_invitation_possible,
     portal_invitation_send,
 )
-from clients.models import Client
 from tests import factories
 
 pytestmark = pytest.mark.django_db

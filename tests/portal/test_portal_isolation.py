@@ -13,8 +13,8 @@ import pytest
 from django.urls import get_resolver
 from django.utils import timezone
 
-from portal import urls as portal_urls
 from clients.models import SelfReport
+from portal import urls as portal_urls
 from tests import factories
 
 pytestmark = pytest.mark.django_db
