@@ -9,10 +9,25 @@ from practice.admin import HistoryAdmin
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
 from practice.history import history_recorded_by_app
 from practice.models import record_history
-from sessions.models import DRAFT_FIELDS, SessionAmendment, Technique, TechniqueUse, TreatmentSession
+from sessions.forms import TOO_MANY_ROWS
+from sessions.models import (
+    DRAFT_FIELDS,
+    MAX_TECHNIQUE_USES,
+    SessionAmendment,
+    Technique,
+    TechniqueUse,
+    TreatmentSession,
+)
 from sessions.safety import Finding, PlannedUse, Severity, has_stop, kept_override_reason
 from sessions.screening import screen_planned_session
-from sessions.services import EditConflict, session_create, session_update
+from sessions.selectors import session_therapists
+from sessions.services import (
+    EditConflict,
+    SessionWriteRefused,
+    create_refusal,
+    session_create,
+    session_update,
+)
 
 CONFLICT_MESSAGE = "Someone else saved or signed this session after you opened it, so your changes were not saved."
 
@@ -32,6 +47,7 @@ class SafetyScreenedUseFormSet(BaseInlineFormSet):
     ``TreatmentSessionAdmin.save_related`` writes them with the session, through the services.
     """
 
+    default_error_messages = {"too_many_forms": TOO_MANY_ROWS}
     safety_findings: list[Finding] | None = None
 
     def planned_uses(self) -> list[PlannedUse]:
@@ -61,15 +77,14 @@ class SafetyScreenedUseFormSet(BaseInlineFormSet):
 
     def note_changes(self) -> None:
         """What ``save()`` would have reported, for the admin's change message (the service wrote the rows)."""
-        self.new_objects = [
-            form.instance for form in self.extra_forms if form.has_changed() and not self._should_delete_form(form)
-        ]
+        deleting = self._should_delete_form  # type: ignore[attr-defined]  # BaseFormSet's, missing from the stubs
+        self.new_objects = [form.instance for form in self.extra_forms if form.has_changed() and not deleting(form)]
         self.changed_objects = [
             (form.instance, form.changed_data)
             for form in self.initial_forms
-            if form.has_changed() and not self._should_delete_form(form)
+            if form.has_changed() and not deleting(form)
         ]
-        self.deleted_objects = [form.instance for form in self.initial_forms if self._should_delete_form(form)]
+        self.deleted_objects = [form.instance for form in self.initial_forms if deleting(form)]
 
 
 class TechniqueUseInline(NoDeleteAdminMixin, admin.TabularInline):
@@ -78,12 +93,19 @@ class TechniqueUseInline(NoDeleteAdminMixin, admin.TabularInline):
     fields = ["technique", "body_region", "pressure"]
     autocomplete_fields = ["technique"]
     extra = 0
+    max_num = MAX_TECHNIQUE_USES
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("technique")
 
+    def get_formset(self, request, obj=None, **kwargs):
+        # Never build more rows than a session holds, whatever row count is posted; refuse more filled in.
+        kwargs.setdefault("absolute_max", MAX_TECHNIQUE_USES)
+        kwargs.setdefault("validate_max", True)
+        return super().get_formset(request, obj, **kwargs)
+
     def _editable(self, obj) -> bool:
-        return obj is None or not obj.is_signed
+        return obj is None or not (obj.is_signed or obj.client.is_archived)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return self._editable(obj) and super().has_add_permission(request, obj)
@@ -94,8 +116,7 @@ class TechniqueUseInline(NoDeleteAdminMixin, admin.TabularInline):
 
 class AmendmentInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = SessionAmendment
-    fields = ["created_at", "author", "reason", "changes"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "author", "reason", "changes")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
@@ -111,10 +132,14 @@ class TreatmentSessionAdminForm(forms.ModelForm):
             self.fields["opened_version"].initial = self.instance.version
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         opened = cleaned.get("opened_version")
         if self.instance.pk is not None and opened is not None and opened != self.instance.version:
             raise ValidationError(f"{CONFLICT_MESSAGE} Open the session again to see it as it stands now.")
+        client = cleaned.get("client")
+        refusal = create_refusal(client=client) if client is not None else None
+        if refusal:
+            self.add_error("client", refusal)
         return cleaned
 
 
@@ -135,7 +160,9 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
     list_filter = ["status", "setting"]
     search_fields = ["client__last_name", "client__first_name"]
     list_select_related = ["client", "therapist"]
-    autocomplete_fields = ["client", "therapist"]
+    # The therapist is chosen from a short list of the active therapists (formfield_for_foreignkey): the
+    # users' autocomplete would offer every account, portal clients' included.
+    autocomplete_fields = ["client"]
     date_hierarchy = "started_at"
     inlines = [TechniqueUseInline, AmendmentInline]
     readonly_fields = ["status", "signed_at", "signed_by", "version", "created_at", "updated_at"]
@@ -159,12 +186,21 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
         *others, (name, options) = fieldsets
         return [*others, (name, {**options, "fields": [*options["fields"], "opened_version"]})]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "therapist":
+            kwargs["queryset"] = session_therapists()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except EditConflict:
             # Saved by someone else between this form's checks and its write: show what is stored now.
             messages.error(request, f"{CONFLICT_MESSAGE} This is the session as it stands now.")
+            return HttpResponseRedirect(request.get_full_path())
+        except SessionWriteRefused as error:
+            # The client was archived between this form's checks and its write: nothing was saved.
+            messages.error(request, " ".join(error.messages))
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change) -> None:
@@ -185,8 +221,8 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
         _adopt(session, self._write(request, form, values, uses, change))
         form.save_m2m()
         for formset in formsets:
-            if formset is uses_formset:
-                formset.note_changes()
+            if formset is uses_formset and uses_formset is not None:
+                uses_formset.note_changes()
             else:
                 self.save_formset(request, form, formset, change=change)
         for finding in findings:
@@ -202,14 +238,15 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
         version = session.version if opened is None else opened
         values = {**values, "client": session.client, "therapist": session.therapist}
         with history_recorded_by_app(TreatmentSession):
-            saved = session_update(session=session, version=version, values=values, uses=uses)
+            saved = session_update(session=session, version=version, values=values, uses=uses, user=request.user)
         # The conditional update goes around save(), so the change history is written here.
         record_history(saved, user=request.user, reason="Draft edited in the admin")
         return saved
 
     def has_change_permission(self, request, obj=None) -> bool:
-        # Signed sessions are locked; the change page still opens, read-only.
-        if obj is not None and obj.is_signed:
+        # Signed sessions are locked, and an archived client's are read-only until an owner restores the
+        # client; the change page still opens, read-only.
+        if obj is not None and (obj.is_signed or obj.client.is_archived):
             return False
         return super().has_change_permission(request, obj)
 
@@ -231,7 +268,7 @@ class SessionAmendmentAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
         return False
 
 
-@admin.register(TreatmentSession.history.model)
+@admin.register(TreatmentSession.history.model)  # type: ignore[attr-defined]  # track_changes()
 class HistoricalTreatmentSessionAdmin(HistoryAdmin):
     search_fields = ["=id"]
 

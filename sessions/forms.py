@@ -3,16 +3,23 @@
 ``SessionEntry`` bundles the session form and its technique rows: it validates both, runs the safety
 screen on what was typed, and asks for an override reason or a confirmation where the screen requires
 one. Saving goes through ``sessions.services`` (a new draft, or a version-checked update of one).
+
+The new-session form carries a one-time token (``form_token``, hidden), made when the form is first shown
+and sent back with every submission of it: the same form sent twice saves one session
+(``sessions.services.session_create``). A submission without a token (a script) is saved as before.
 """
 
 import hashlib
-from collections.abc import Iterable
-from typing import Any
+import re
+import uuid
+from collections.abc import Iterable, MutableMapping
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,6 +29,7 @@ from clients.scores import SCORE_CHOICES
 from sessions.models import (
     AMENDABLE_FIELDS,
     DRAFT_FIELDS,
+    MAX_TECHNIQUE_USES,
     Guidance,
     Pressure,
     Technique,
@@ -47,11 +55,11 @@ NOTE_MAX_LENGTH = 10_000
 NOTE_FIELDS = ("subjective", "objective", "assessment", "plan", "client_summary", "safety_override_reason", "reason")
 
 
-def limit_length(form: forms.Form, names: Iterable[str], max_length: int = NOTE_MAX_LENGTH) -> None:
+def limit_length(form: forms.BaseForm, names: Iterable[str], max_length: int = NOTE_MAX_LENGTH) -> None:
     """Give the form's text fields among ``names`` a maximum length, checked on the server and in the browser."""
     for name in names:
         field = form.fields.get(name)
-        if field is None:
+        if not isinstance(field, forms.CharField):
             continue
         field.max_length = max_length
         field.validators.append(MaxLengthValidator(max_length))
@@ -100,6 +108,12 @@ class SessionForm(forms.ModelForm):
     confirm_cautions = forms.BooleanField(label="I have read the cautions", required=False)
     # The findings the therapist last saw (a fingerprint), so a confirmation only covers what was shown.
     reviewed = forms.CharField(widget=forms.HiddenInput, required=False)
+    # This form's one-time token: sent twice (a double tap, a retry), it saves one session.
+    form_token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"invalid": "This form could not be read. Open a new form and log the session again."},
+    )
 
     class Meta:
         model = TreatmentSession
@@ -147,6 +161,8 @@ class SessionForm(forms.ModelForm):
 class EditSessionForm(SessionForm):
     # The version the therapist started from; saving only succeeds if it is still current.
     version = forms.IntegerField(widget=forms.HiddenInput)
+    # A saved draft is edited under its version instead.
+    form_token = None  # type: ignore[assignment]  # None removes an inherited field (Django's way)
 
 
 class TechniqueChoiceField(forms.ModelChoiceField):
@@ -201,7 +217,9 @@ class TechniqueUseForm(forms.Form):
 
     def __init__(self, *args, techniques: list[Technique], choices: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["technique"].set_techniques(techniques, choices)
+        technique = self.fields["technique"]
+        assert isinstance(technique, TechniqueChoiceField)
+        technique.set_techniques(techniques, choices)
 
     def has_changed(self) -> bool:
         # A row counts when a technique or a region is filled in; the default pressure alone is a blank row.
@@ -212,10 +230,18 @@ class TechniqueUseForm(forms.Form):
         return PlannedUse(technique=data["technique"], body_region=data["body_region"], pressure=data["pressure"])
 
 
+# Shown when more technique rows are sent than a session holds, in the therapist's form and the admin.
+TOO_MANY_ROWS = "A session holds at most %(num)d technique rows: remove the rows you do not need and save again."
+
+
 class BaseTechniqueUseFormSet(forms.BaseFormSet):
-    def __init__(self, *args, techniques: list[Technique], **kwargs):
+    default_error_messages = {"too_many_forms": TOO_MANY_ROWS}
+
+    def __init__(self, *args, techniques: list[Technique], rows_cut: bool = False, **kwargs):
         self.techniques = techniques
         self.technique_choices = technique_choices(techniques)
+        # More rows were sent than a session holds (see cut_rows): refused, whatever the rows say.
+        self.rows_cut = rows_cut
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
@@ -231,14 +257,19 @@ class BaseTechniqueUseFormSet(forms.BaseFormSet):
         return [
             form
             for form in self.forms
-            if form.has_changed() and not self._should_delete_form(form) and form.is_valid() and form.cleaned_data
+            if form.has_changed()
+            and not self._should_delete_form(form)  # type: ignore[attr-defined]
+            and form.is_valid()
+            and form.cleaned_data
         ]
 
     def clean(self) -> None:
+        if self.rows_cut:
+            raise ValidationError(TOO_MANY_ROWS % {"num": MAX_TECHNIQUE_USES}, code="too_many_forms")
         seen: dict[tuple, int] = {}
         rows = 0
         for form in self.forms:
-            if self._should_delete_form(form) or not form.has_changed():
+            if self._should_delete_form(form) or not form.has_changed():  # type: ignore[attr-defined]
                 continue
             rows += 1
             if not form.is_valid():
@@ -259,12 +290,44 @@ class BaseTechniqueUseFormSet(forms.BaseFormSet):
         return [form.planned_use() for form in self.kept_forms()]
 
 
-TechniqueUseFormSet = forms.formset_factory(
-    TechniqueUseForm, formset=BaseTechniqueUseFormSet, extra=EXTRA_ROWS_NEW, can_delete=True
-)
-TechniqueUseEditFormSet = forms.formset_factory(
-    TechniqueUseForm, formset=BaseTechniqueUseFormSet, extra=EXTRA_ROWS_EDIT, can_delete=True
-)
+def technique_formset(extra: int) -> type[BaseTechniqueUseFormSet]:
+    """Technique rows with ``extra`` blank ones: never more than MAX_TECHNIQUE_USES built, nor accepted."""
+    formset = forms.formset_factory(
+        TechniqueUseForm,
+        formset=BaseTechniqueUseFormSet,
+        extra=extra,
+        can_delete=True,
+        max_num=MAX_TECHNIQUE_USES,
+        absolute_max=MAX_TECHNIQUE_USES,
+        validate_max=True,
+    )
+    return cast(type[BaseTechniqueUseFormSet], formset)
+
+
+TechniqueUseFormSet = technique_formset(EXTRA_ROWS_NEW)
+TechniqueUseEditFormSet = technique_formset(EXTRA_ROWS_EDIT)
+
+
+def cut_rows(data: MutableMapping[str, Any], prefix: str) -> bool:
+    """Bring a row count past MAX_TECHNIQUE_USES down before any row is built; True when it was cut.
+
+    The count becomes that of the rows up to the last one filled in (at most the maximum), so the page shown
+    again with the refusal holds the rows that were typed, not hundreds of blank ones, and can be sent again.
+    """
+    total_key, initial_key = f"{prefix}-TOTAL_FORMS", f"{prefix}-INITIAL_FORMS"
+    try:
+        sent = int(data.get(total_key, ""))
+    except (TypeError, ValueError):
+        return False  # the formset says the management form is broken
+    if sent <= MAX_TECHNIQUE_USES:
+        return False
+    row_field = re.compile(rf"{re.escape(prefix)}-(\d+)-(?:technique|body_region)")
+    filled = [int(match[1]) for name, value in data.items() if value and (match := row_field.fullmatch(name))]
+    kept = min(max(filled, default=0) + 1, MAX_TECHNIQUE_USES)
+    data[total_key] = str(kept)
+    if str(data.get(initial_key, "")).isdigit():
+        data[initial_key] = str(min(int(data[initial_key]), kept))
+    return True
 
 
 def techniques_for_form(session: TreatmentSession | None = None) -> list[Technique]:
@@ -282,31 +345,40 @@ def findings_fingerprint(findings: Iterable[Finding]) -> str:
 
 
 class SessionEntry:
-    """The session form and its technique rows, validated, safety-screened and saved together."""
+    """The session form and its technique rows, validated, safety-screened and saved together.
 
-    def __init__(self, *, client: Client, therapist: User, data=None, session: TreatmentSession | None = None):
+    ``user`` logs a new session for ``client`` (as its therapist), or edits ``session``.
+    """
+
+    def __init__(self, *, client: Client, user: User, data=None, session: TreatmentSession | None = None):
         self.client = client
-        self.therapist = therapist
+        self.user = user
         self.session = session
         editing = session is not None
-        instance = session if editing else TreatmentSession(client=client, therapist=therapist)
+        self.therapist = session.therapist if session is not None else user
+        instance = session if editing else TreatmentSession(client=client, therapist=self.therapist)
         techniques = techniques_for_form(session)
         # A mutable copy, so the review can update the fingerprint and the version it re-renders with.
         self.data = data.copy() if data is not None else None
+        rows_cut = self.data is not None and cut_rows(self.data, "uses")
         form_class = EditSessionForm if editing else SessionForm
         formset_class = TechniqueUseEditFormSet if editing else TechniqueUseFormSet
         self.uses: list[TechniqueUse] = []
-        if editing:
+        self.formset: BaseTechniqueUseFormSet
+        if session is not None:
             self.uses = list(session.technique_uses.select_related("technique"))
             rows = [
                 {"technique": use.technique_id, "body_region": use.body_region, "pressure": use.pressure}
                 for use in self.uses
             ]
             self.form = form_class(self.data, instance=instance, initial={"version": session.version})
-            self.formset = formset_class(self.data, initial=rows, prefix="uses", techniques=techniques)
+            self.formset = formset_class(
+                self.data, initial=rows, prefix="uses", techniques=techniques, rows_cut=rows_cut
+            )
         else:
-            self.form = form_class(self.data, instance=instance, initial={"started_at": local_now_to_minute()})
-            self.formset = formset_class(self.data, prefix="uses", techniques=techniques)
+            initial = {"started_at": local_now_to_minute(), "form_token": uuid.uuid4()}
+            self.form = form_class(self.data, instance=instance, initial=initial)
+            self.formset = formset_class(self.data, prefix="uses", techniques=techniques, rows_cut=rows_cut)
         self.findings: list[Finding] = []
 
     def is_valid(self) -> bool:
@@ -334,6 +406,8 @@ class SessionEntry:
         """
         findings = self.screen()
         fingerprint = findings_fingerprint(findings)
+        posted = self.data
+        assert posted is not None  # reviewed only after a POST
         data = self.form.cleaned_data
         seen = data.get("reviewed") == fingerprint
         if has_stop(findings):
@@ -352,8 +426,8 @@ class SessionEntry:
                 self.form.add_error("confirm_cautions", "Tick to confirm you have read the cautions.")
             elif not seen:
                 self.form.add_error("confirm_cautions", "The cautions changed. Read them and confirm again.")
-                self.data.pop("confirm_cautions", None)
-        self.data["reviewed"] = fingerprint
+                posted.pop("confirm_cautions", None)
+        posted["reviewed"] = fingerprint
         return not self.form.errors
 
     def values(self) -> dict[str, Any]:
@@ -363,19 +437,33 @@ class SessionEntry:
         return values
 
     def save(self) -> TreatmentSession:
-        """Write a new draft, or the edited one; EditConflict when the draft changed since the form was opened."""
+        """Write a new draft, or the edited one; EditConflict when the draft changed since the form was opened.
+
+        A new session's form sent again returns the session its first sending saved (``resubmitted`` set).
+        """
         uses = self.formset.planned_uses()
         if self.session is None:
-            return session_create(client=self.client, therapist=self.therapist, values=self.values(), uses=uses)
+            return session_create(
+                client=self.client,
+                therapist=self.therapist,
+                values=self.values(),
+                uses=uses,
+                form_token=self.form.cleaned_data.get("form_token"),
+            )
         # Rows as they are stored need no rewrite.
         unchanged = uses == [PlannedUse.of(use) for use in self.uses]
         version = self.form.cleaned_data["version"]
         return session_update(
-            session=self.session, version=version, values=self.values(), uses=None if unchanged else uses
+            session=self.session,
+            version=version,
+            values=self.values(),
+            uses=None if unchanged else uses,
+            user=self.user,
         )
 
     def conflict(self) -> TreatmentSession:
         """Keep everything typed, and let the next save knowingly replace what is there now."""
+        assert self.session is not None and self.data is not None  # only an edit that was posted conflicts
         current = TreatmentSession.objects.get(pk=self.session.pk)
         self.data["version"] = current.version
         return current
@@ -394,16 +482,17 @@ class AmendmentForm(forms.Form):
         error_messages={"required": "Say why the signed session is being corrected."},
     )
 
-    def __init__(self, *args, session: TreatmentSession, **kwargs):
+    def __init__(self, *args: Any, session: TreatmentSession, **kwargs: Any):
         self.session = session
         self.current = amended_values(session)
-        super().__init__(*args, initial=self.current, **kwargs)
+        kwargs["initial"] = self.current
+        super().__init__(*args, **kwargs)
         # The other amendable fields, as the session form has them.
         model_fields = forms.models.fields_for_model(
             TreatmentSession,
             fields=[f for f in AMENDABLE_FIELDS if f not in self.fields],
             labels=SessionForm.Meta.labels,
-            widgets=SessionForm.Meta.widgets,
+            widgets=cast(Any, SessionForm.Meta.widgets),
             error_messages=SessionForm.Meta.error_messages,
         )
         reason = self.fields.pop("reason")
@@ -413,7 +502,7 @@ class AmendmentForm(forms.Form):
         limit_length(self, NOTE_FIELDS)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if self.errors:
             return cleaned
         if not self.changes():
@@ -427,6 +516,7 @@ class AmendmentForm(forms.Form):
             if name not in self.cleaned_data:
                 continue
             model_field = TreatmentSession._meta.get_field(name)
+            assert isinstance(model_field, models.Field)  # amendable fields are the session's own columns
             now = model_field.to_python(self.current[name])
             new = self.cleaned_data[name]
             if new != now:

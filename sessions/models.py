@@ -1,3 +1,4 @@
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,6 +36,13 @@ AMENDABLE_FIELDS = (
 # What whoever logs a session writes, in the therapist's form and the admin alike (the admin may also
 # move a draft to another client or therapist); the rest is its state and bookkeeping.
 DRAFT_FIELDS = ("started_at", *AMENDABLE_FIELDS, "safety_override_reason")
+# Plausible session dates: none before the practice kept records on computers, and none ahead of the clock
+# (a session is logged after it happens; the leeway covers a tablet's clock running a little fast).
+EARLIEST_SESSION = dt.datetime(2000, 1, 1)
+FUTURE_LEEWAY = dt.timedelta(minutes=5)
+# The technique rows one session may hold: a technique per body region, with room to spare. The forms and the
+# admin refuse more before building them (a forged row count would otherwise build thousands of forms).
+MAX_TECHNIQUE_USES = 40
 
 
 class Guidance(models.TextChoices):
@@ -98,6 +106,11 @@ class ScoreChanges:
 
     Shared by the model and the read-only views of a session built from it (trends, portal).
     """
+
+    pain_before: int
+    pain_after: int | None
+    fatigue_before: int
+    fatigue_after: int | None
 
     @property
     def pain_change(self) -> int | None:
@@ -182,6 +195,10 @@ class TreatmentSession(ScoreChanges, models.Model):
 
     objects = TreatmentSessionQuerySet.as_manager()
 
+    # Not a column: True on the session sessions.services.session_create returns when its form was sent
+    # again (a double tap, a retry), which is the session the first sending saved.
+    resubmitted = False
+
     class Meta:
         ordering = ["-started_at", "-pk"]
         indexes = [
@@ -214,14 +231,14 @@ class TreatmentSession(ScoreChanges, models.Model):
         if getattr(self, "_loaded_status", None) == SessionStatus.SIGNED:
             raise SignedSessionLockedError("This session is signed; record a correction as an amendment.")
         super().save(*args, **kwargs)
-        self._loaded_status = self.status
+        self._loaded_status: str | None = self.status
 
     def delete(self, *args, **kwargs):
         raise ClinicalRecordDeletionError("Treatment sessions are clinical records and are never deleted.")
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> "TreatmentSession":
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded_status = instance.__dict__.get("status")
         return instance
 
@@ -234,10 +251,17 @@ class TreatmentSession(ScoreChanges, models.Model):
         return self.status == SessionStatus.SIGNED
 
     def clean(self) -> None:
+        """Plausible dates, for every writer (the therapist's form, the admin and the services)."""
         super().clean()
-        if self.started_at and self.started_at > timezone.now() + timezone.timedelta(minutes=5):
-            if self.pain_after is not None or self.fatigue_after is not None:
-                raise ValidationError({"started_at": "A session with after-scores cannot be in the future."})
+        if self.started_at is None:
+            return
+        if self.started_at < timezone.make_aware(EARLIEST_SESSION):
+            earliest = f"{EARLIEST_SESSION.day} {EARLIEST_SESSION:%b %Y}"
+            message = f"A session date must be on or after {earliest}."
+            raise ValidationError({"started_at": ValidationError(message, code="too_early")})
+        if self.started_at > timezone.now() + FUTURE_LEEWAY:
+            message = "A session cannot start in the future; log it after it happens."
+            raise ValidationError({"started_at": ValidationError(message, code="future")})
 
     def missing_for_signing(self) -> list[str]:
         return [field for field in AFTER_SCORE_FIELDS if getattr(self, field) is None]
@@ -262,6 +286,25 @@ class TechniqueUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.technique} on {self.get_body_region_display().lower()} ({self.get_pressure_display().lower()})"
+
+
+class SessionFormToken(models.Model):
+    """The one-time token of the form a session was logged with: sent twice, the form saves one session.
+
+    The new-session form carries a random token from the moment it is shown; ``sessions.services.session_create``
+    stores it here with the session it saved, in the same transaction. The primary key makes the database refuse
+    a second session from the same form, however close together the two requests arrive. A table of its own
+    rather than a column of TreatmentSession: the session's change history (``practice``'s history tables) has no
+    use for it, and sessions logged without a form (the admin, bulk loads) cost nothing.
+    """
+
+    token = models.UUIDField(primary_key=True, editable=False)
+    session = models.OneToOneField(
+        TreatmentSession, on_delete=models.CASCADE, related_name="form_token", editable=False
+    )
+
+    def __str__(self) -> str:
+        return str(self.token)
 
 
 class SessionAmendment(models.Model):
@@ -301,7 +344,9 @@ def apply_amendments(
     for changes in amendments_oldest_first:
         for name, change in changes.items():
             if name in result:
-                result[name] = TreatmentSession._meta.get_field(name).to_python(change["to"])
+                field = TreatmentSession._meta.get_field(name)
+                assert isinstance(field, models.Field)  # amendable fields are the session's own columns
+                result[name] = field.to_python(change["to"])
                 corrected = True
     return result, corrected
 

@@ -1,8 +1,11 @@
-"""Reads of treatment sessions, each scoped to who asks."""
+"""Reads of treatment sessions, each scoped to who asks; and whom a session may be given to."""
 
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from practice.access import get_reachable_or_404
+from practice.roles import THERAPIST
 from sessions.models import TreatmentSession
 
 
@@ -17,3 +20,8 @@ def session_for_user(request: HttpRequest, pk: int) -> TreatmentSession:
         .with_phase()
     )
     return get_reachable_or_404(request, sessions, object_type="session", client_field="client_id", pk=pk)
+
+
+def session_therapists() -> QuerySet[User]:
+    """The people the admin offers as a session's therapist: the practice's active therapists, by name."""
+    return User.objects.filter(is_active=True, groups__name=THERAPIST).order_by("first_name", "last_name", "username")

@@ -1,7 +1,10 @@
 """Logging, reading, signing and amending treatment sessions: the therapist's side.
 
 Each request records one audit event: the write it made (create, change, sign, amend), or else a read of
-the session (or, for a new session, of the client) whose data the page shows.
+the session (or, for a new session, of the client) whose data the page shows. A write the services refuse
+to someone who may read the session (``SessionWriteRefused``: not the note's author, an archived client) is
+that write's event with outcome "denied", and the page says why. A new session's form sent again saves
+nothing: that request is a read of the session it is sent on to.
 """
 
 from django.contrib import messages
@@ -12,10 +15,10 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clients.models import phase_label
+from clients.models import Client, phase_label
 from clients.selectors import client_for_user, phase_on
 from practice import audit
-from practice.access import clinician_required
+from practice.access import SignedInRequest, clinician_required
 from practice.history import history_recorded_by_app
 from practice.models import record_history
 from sessions.forms import AmendmentForm, SessionEntry, SessionForm, findings_fingerprint
@@ -23,7 +26,16 @@ from sessions.models import SessionAmendment, Setting, TreatmentSession
 from sessions.safety import Finding, has_caution, has_stop
 from sessions.screening import screen_planned_session, screen_saved_session, session_day
 from sessions.selectors import session_for_user
-from sessions.services import EditConflict, session_amend, session_sign
+from sessions.services import (
+    EditConflict,
+    SessionWriteRefused,
+    amend_refusal,
+    create_refusal,
+    edit_refusal,
+    session_amend,
+    session_sign,
+    sign_refusal,
+)
 
 REVIEW_FIELDS = {"safety_override_reason", "confirm_cautions"}
 
@@ -66,33 +78,49 @@ def _render_form(request: HttpRequest, entry: SessionEntry, *, status: int = 200
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def new(request: HttpRequest, client_id: int) -> HttpResponse:
+def new(request: SignedInRequest, client_id: int) -> HttpResponse:
     client = client_for_user(request, client_id)
-    if client.is_archived:
-        messages.error(request, f"{client} is archived: no new sessions can be logged for them.")
-        return redirect("clients:detail", pk=client.pk)
-    entry = SessionEntry(client=client, therapist=request.user, data=request.POST if request.method == "POST" else None)
+    refusal = create_refusal(client=client)
+    if refusal:
+        return _refused_new(request, client, refusal)
+    entry = SessionEntry(client=client, user=request.user, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and entry.is_valid() and entry.review():
-        session = entry.save()
-        audit.record(request, audit.CREATE, obj=session)
-        messages.success(request, "Session saved as a draft. Sign it once the after-scores are in.")
-        return redirect("sessions:detail", session_id=session.pk)
+        try:
+            session = entry.save()
+        except SessionWriteRefused as error:  # archived since the page was opened
+            return _refused_new(request, client, " ".join(error.messages))
+        except ValidationError as error:  # a forged form token, too many rows for a session
+            entry.form.add_error(None, error.messages)
+        else:
+            # The same form sent again (a double tap, a retry) lands on the session its first sending saved.
+            audit.record(request, audit.READ if session.resubmitted else audit.CREATE, obj=session)
+            messages.success(request, "Session saved as a draft. Sign it once the after-scores are in.")
+            return redirect("sessions:detail", session_id=session.pk)
     audit.record(request, audit.READ, obj=client)
     return _render_form(request, entry)
 
 
+def _refused_new(request: HttpRequest, client: Client, refusal: str) -> HttpResponse:
+    audit.record(request, audit.CREATE, object_type="session", client_id=client.pk, outcome=audit.DENIED)
+    messages.error(request, refusal)
+    return redirect("clients:detail", pk=client.pk)
+
+
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HttpRequest, session_id: int) -> HttpResponse:
+def edit(request: SignedInRequest, session_id: int) -> HttpResponse:
     session = session_for_user(request, session_id)
     if session.is_signed and request.method == "GET":
         messages.error(
             request, "This session is signed and can no longer be edited. Record a correction as an amendment."
         )
         return redirect("sessions:detail", session_id=session.pk)
+    refusal = None if session.is_signed else edit_refusal(session=session, user=request.user)
+    if refusal:
+        return _refused(request, session, audit.CHANGE, refusal)
     entry = SessionEntry(
         client=session.client,
-        therapist=session.therapist,
+        user=request.user,
         session=session,
         data=request.POST if request.method == "POST" else None,
     )
@@ -110,6 +138,8 @@ def edit(request: HttpRequest, session_id: int) -> HttpResponse:
         except EditConflict:
             audit.record(request, audit.READ, obj=session)
             return _render_conflict(request, entry)
+        except SessionWriteRefused as error:
+            return _refused(request, session, audit.CHANGE, " ".join(error.messages))
         # The conditional update goes around save(), so the change history is written here.
         record_history(saved, user=request.user, reason="Draft edited")
         audit.record(request, audit.CHANGE, obj=saved)
@@ -117,6 +147,13 @@ def edit(request: HttpRequest, session_id: int) -> HttpResponse:
         return redirect("sessions:detail", session_id=session.pk)
     audit.record(request, audit.READ, obj=session)
     return _render_form(request, entry)
+
+
+def _refused(request: HttpRequest, session: TreatmentSession, action: str, refusal: str) -> HttpResponse:
+    """A write the person may not make to a session they may read: the session, with the reason why."""
+    audit.record(request, action, obj=session, outcome=audit.DENIED)
+    messages.error(request, refusal)
+    return redirect("sessions:detail", session_id=session.pk)
 
 
 def _prime_review(entry: SessionEntry, session: TreatmentSession) -> list[Finding]:
@@ -142,17 +179,22 @@ def _render_conflict(request: HttpRequest, entry: SessionEntry) -> HttpResponse:
 
 
 @clinician_required
-def detail(request: HttpRequest, session_id: int) -> HttpResponse:
+def detail(request: SignedInRequest, session_id: int) -> HttpResponse:
     session = session_for_user(request, session_id)
     uses = list(session.technique_uses.select_related("technique"))
     amendments = list(session.amendments.select_related("author").order_by("created_at", "pk"))
+    signed = session.is_signed
     context = {
         "session": session,
         "client": session.client,
         "uses": uses,
         "findings": screen_saved_session(session, uses),
         "amendments": [(a, _change_rows(a)) for a in amendments],
-        "phase_label": phase_label(session.phase_on_date),
+        "phase_label": phase_label(session.phase_on_date),  # type: ignore[attr-defined]  # with_phase()
+        # Why this person may not edit, sign or amend it (the page offers only what they may do).
+        "edit_refusal": None if signed else edit_refusal(session=session, user=request.user),
+        "sign_refusal": None if signed else sign_refusal(session=session, user=request.user),
+        "amend_refusal": amend_refusal(session=session, user=request.user) if signed else None,
     }
     audit.record(request, audit.READ, obj=session)
     return render(request, "sessions/session_detail.html", context)
@@ -162,8 +204,10 @@ def _change_rows(amendment: SessionAmendment) -> list[tuple[str, str, str]]:
     """(field label, from, to) in words, for one amendment."""
     rows = []
     for name, change in amendment.changes.items():
-        label = SessionForm.Meta.labels.get(name) or TreatmentSession._meta.get_field(name).verbose_name
-        rows.append((capfirst(label), _display(name, change["from"]), _display(name, change["to"])))
+        label = SessionForm.Meta.labels.get(name) or getattr(
+            TreatmentSession._meta.get_field(name), "verbose_name", name
+        )
+        rows.append((str(capfirst(label)), _display(name, change["from"]), _display(name, change["to"])))
     return rows
 
 
@@ -179,11 +223,13 @@ def _display(name: str, value) -> str:
 
 @clinician_required
 @require_POST
-def sign(request: HttpRequest, session_id: int) -> HttpResponse:
+def sign(request: SignedInRequest, session_id: int) -> HttpResponse:
     session = session_for_user(request, session_id)
     try:
         with history_recorded_by_app(TreatmentSession):
             session_sign(session=session, user=request.user)
+    except SessionWriteRefused as error:
+        return _refused(request, session, audit.SIGN, " ".join(error.messages))
     except ValidationError as error:
         audit.record(request, audit.SIGN, obj=session, outcome=audit.FAILED)
         if hasattr(error, "error_dict"):
@@ -202,17 +248,22 @@ def sign(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def amend(request: HttpRequest, session_id: int) -> HttpResponse:
+def amend(request: SignedInRequest, session_id: int) -> HttpResponse:
     session = session_for_user(request, session_id)
     if not session.is_signed:
         messages.info(request, "This session is a draft: edit it directly.")
         return redirect("sessions:edit", session_id=session.pk)
+    refusal = amend_refusal(session=session, user=request.user)
+    if refusal:
+        return _refused(request, session, audit.AMEND, refusal)
     form = AmendmentForm(request.POST or None, session=session)
     if request.method == "POST" and form.is_valid():
         try:
             amendment = session_amend(
                 session=session, author=request.user, reason=form.cleaned_data["reason"], changes=form.changes()
             )
+        except SessionWriteRefused as error:
+            return _refused(request, session, audit.AMEND, " ".join(error.messages))
         except ValidationError as error:
             form.add_error(None, error)
         else:

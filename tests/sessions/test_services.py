@@ -103,6 +103,7 @@ def test_update_writes_the_values_replaces_the_rows_and_bumps_the_version(draft)
         version=1,
         values=draft_values(plan="Stretch next time."),
         uses=planned(("shiatsu", "neck", "light")),
+        user=draft.therapist,
     )
     assert (saved.version, saved.plan, saved.setting) == (2, "Stretch next time.", "home")
     assert rows_of(saved) == [("shiatsu", "neck", "light")]
@@ -111,26 +112,44 @@ def test_update_writes_the_values_replaces_the_rows_and_bumps_the_version(draft)
 
 def test_update_without_rows_keeps_the_stored_ones(draft):
     stored = list(draft.technique_uses.values_list("pk", flat=True))
-    saved = session_update(session=draft, version=1, values={"plan": "Notes only."}, uses=None)
+    saved = session_update(session=draft, version=1, values={"plan": "Notes only."}, uses=None, user=draft.therapist)
     assert (saved.version, saved.plan) == (2, "Notes only.")
     assert list(saved.technique_uses.values_list("pk", flat=True)) == stored
 
 
 def test_every_update_bumps_the_version(draft):
-    first = session_update(session=draft, version=1, values={"plan": "One"}, uses=planned(("swedish", "neck", "light")))
+    first = session_update(
+        session=draft,
+        version=1,
+        values={"plan": "One"},
+        uses=planned(("swedish", "neck", "light")),
+        user=draft.therapist,
+    )
     second = session_update(
-        session=first, version=2, values={"plan": "Two"}, uses=planned(("swedish", "neck", "light"))
+        session=first,
+        version=2,
+        values={"plan": "Two"},
+        uses=planned(("swedish", "neck", "light")),
+        user=draft.therapist,
     )
     assert (second.version, second.plan) == (3, "Two")
 
 
 def test_update_from_a_stale_version_is_a_conflict_and_changes_nothing(draft):
     session_update(
-        session=draft, version=1, values={"plan": "Saved first."}, uses=planned(("swedish", "neck", "light"))
+        session=draft,
+        version=1,
+        values={"plan": "Saved first."},
+        uses=planned(("swedish", "neck", "light")),
+        user=draft.therapist,
     )
     with pytest.raises(EditConflict):
         session_update(
-            session=draft, version=1, values={"plan": "Saved second."}, uses=planned(("reiki", "head", "light"))
+            session=draft,
+            version=1,
+            values={"plan": "Saved second."},
+            uses=planned(("reiki", "head", "light")),
+            user=draft.therapist,
         )
     stored = TreatmentSession.objects.get(pk=draft.pk)
     assert (stored.version, stored.plan) == (2, "Saved first.")
@@ -142,7 +161,9 @@ def test_update_of_a_session_signed_meanwhile_is_a_conflict(draft, therapist):
     draft.refresh_from_db()
     session_sign(session=draft, user=therapist)
     with pytest.raises(EditConflict):
-        session_update(session=draft, version=draft.version, values={"plan": "Too late."}, uses=planned())
+        session_update(
+            session=draft, version=draft.version, values={"plan": "Too late."}, uses=planned(), user=draft.therapist
+        )
     stored = TreatmentSession.objects.get(pk=draft.pk)
     assert stored.plan == ""
     assert rows_of(stored) == [("swedish", "upper_back", "moderate")]
@@ -150,7 +171,7 @@ def test_update_of_a_session_signed_meanwhile_is_a_conflict(draft, therapist):
 
 def test_update_refuses_invalid_values_and_changes_nothing(draft):
     with pytest.raises(ValidationError):
-        session_update(session=draft, version=1, values={"duration_minutes": 1}, uses=planned())
+        session_update(session=draft, version=1, values={"duration_minutes": 1}, uses=planned(), user=draft.therapist)
     stored = TreatmentSession.objects.get(pk=draft.pk)
     assert (stored.version, stored.duration_minutes) == (1, 60)
     assert TechniqueUse.objects.filter(session=draft).count() == 1
@@ -158,7 +179,11 @@ def test_update_refuses_invalid_values_and_changes_nothing(draft):
 
 def test_update_may_hand_a_draft_to_another_therapist(draft, other_therapist):
     saved = session_update(
-        session=draft, version=1, values={"therapist": other_therapist}, uses=planned(("swedish", "neck", "light"))
+        session=draft,
+        version=1,
+        values={"therapist": other_therapist},
+        uses=planned(("swedish", "neck", "light")),
+        user=draft.therapist,
     )
     assert saved.therapist == other_therapist
 
@@ -177,7 +202,13 @@ def test_sign_locks_the_draft_and_bumps_the_version(draft, therapist):
 def test_sign_of_a_stale_copy_is_a_conflict(draft, therapist):
     TreatmentSession.objects.filter(pk=draft.pk).update(pain_after=2, fatigue_after=3)
     draft.refresh_from_db()
-    session_update(session=draft, version=1, values={"plan": "Edited."}, uses=planned(("swedish", "neck", "light")))
+    session_update(
+        session=draft,
+        version=1,
+        values={"plan": "Edited."},
+        uses=planned(("swedish", "neck", "light")),
+        user=draft.therapist,
+    )
     with pytest.raises(ValidationError) as excinfo:
         session_sign(session=draft, user=therapist)
     assert excinfo.value.code == "conflict"

@@ -179,9 +179,9 @@ def test_an_admin_edit_under_a_stop_keeps_the_override_reason(owner_browser, the
     assert (session.safety_override_reason, session.version) == ("Physician agreed.", 2)
 
 
-def test_a_session_added_in_the_admin_starts_at_version_one_with_its_rows(owner_browser, owner, client_a):
+def test_a_session_added_in_the_admin_starts_at_version_one_with_its_rows(owner_browser, therapist, client_a):
     draft_like = TreatmentSession(
-        client=client_a, therapist=owner, started_at=timezone.now(), pain_before=4, fatigue_before=4
+        client=client_a, therapist=therapist, started_at=timezone.now(), pain_before=4, fatigue_before=4
     )
     data = admin_change_data(draft_like, opened_version="")
     data.update(
@@ -196,7 +196,7 @@ def test_a_session_added_in_the_admin_starts_at_version_one_with_its_rows(owner_
     response = owner_browser.post(reverse("admin:treatment_sessions_treatmentsession_add"), data)
     assert response.status_code == 302
     session = TreatmentSession.objects.get()
-    assert (session.version, session.therapist) == (1, owner)
+    assert (session.version, session.therapist) == (1, therapist)
     assert list(session.technique_uses.values_list("technique__slug", "body_region")) == [("swedish", "neck")]
     assert response.url == reverse("admin:treatment_sessions_treatmentsession_changelist")
     assert AuditEvent.objects.filter(action="create", object_type="session", object_id=str(session.pk)).exists()

@@ -205,8 +205,8 @@ def admin_client_for_owner(client, owner):
 ADD_URL = reverse("admin:treatment_sessions_treatmentsession_add")
 
 
-def test_admin_refuses_a_session_with_a_safety_stop_and_no_override_reason(admin_client_for_owner, owner, client_a):
-    data = admin_data(client_a, owner, ("hot-stone", "upper_back", "light"))
+def test_admin_refuses_a_session_with_a_safety_stop_and_no_override_reason(admin_client_for_owner, therapist, client_a):
+    data = admin_data(client_a, therapist, ("hot-stone", "upper_back", "light"))
     response = admin_client_for_owner.post(ADD_URL, data)
     assert response.status_code == 200
     html = response.content.decode()
@@ -215,18 +215,20 @@ def test_admin_refuses_a_session_with_a_safety_stop_and_no_override_reason(admin
     assert not TreatmentSession.objects.exists()
 
 
-def test_admin_saves_a_session_with_a_safety_stop_and_an_override_reason(admin_client_for_owner, owner, therapist):
+def test_admin_saves_a_session_with_a_safety_stop_and_an_override_reason(admin_client_for_owner, therapist):
     person = factories.make_client(therapists=[therapist])
     factories.make_phase(person, Phase.ACUTE_FLARE)
-    data = admin_data(person, owner, ("reflexology", "foot_left", "light"), safety_override_reason="Physician agreed.")
+    data = admin_data(
+        person, therapist, ("reflexology", "foot_left", "light"), safety_override_reason="Physician agreed."
+    )
     response = admin_client_for_owner.post(ADD_URL, data, follow=True)
     session = TreatmentSession.objects.get()
     assert session.safety_override_reason == "Physician agreed."
     assert "Safety stop: In an acute flare (relapse)" in response.content.decode()
 
 
-def test_admin_saves_a_session_with_cautions_and_shows_them(admin_client_for_owner, owner, client_a):
-    data = admin_data(client_a, owner, ("swedish", "neck", "light"), room_temperature_c="26")
+def test_admin_saves_a_session_with_cautions_and_shows_them(admin_client_for_owner, therapist, client_a):
+    data = admin_data(client_a, therapist, ("swedish", "neck", "light"), room_temperature_c="26")
     response = admin_client_for_owner.post(ADD_URL, data, follow=True)
     assert TreatmentSession.objects.count() == 1
     assert "Safety caution: The room is warm (26 °C)" in response.content.decode()

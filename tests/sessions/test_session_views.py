@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -197,10 +198,13 @@ def test_archived_client_gets_no_new_sessions(logged_in, client_a):
 
 
 def test_new_form_defaults_to_now_and_offers_blank_technique_rows(logged_in, client_a):
-    response = logged_in.get(new_url(client_a))
+    # A moment just past, well inside its minute: the form shows it to the minute.
+    moment = (timezone.now() - dt.timedelta(minutes=1)).replace(second=42, microsecond=0)
+    with time_machine.travel(moment, tick=False):
+        response = logged_in.get(new_url(client_a))
     form = response.context["form"]
     started = timezone.make_aware(form["started_at"].value())  # shown in local time
-    assert abs(started - timezone.now()) < dt.timedelta(minutes=2)
+    assert started == moment.replace(second=0)  # now, to the minute
     assert len(response.context["formset"].forms) == EXTRA_ROWS_NEW
     html = response.content.decode()
     # 0-10 tap targets with labels for each score, reachable as radio buttons.
@@ -268,15 +272,15 @@ def test_missing_before_score_asks_for_a_tap(logged_in, client_a):
 def test_future_date_with_after_scores_is_refused(logged_in, client_a):
     data = session_data(("swedish", "neck", "light"), started_at=when(-48), pain_after=2, fatigue_after=2)
     response = logged_in.post(new_url(client_a), data)
-    assert field_errors(response, "started_at") == ["A session with after-scores cannot be in the future."]
+    assert field_errors(response, "started_at") == ["A session cannot start in the future; log it after it happens."]
     assert not TreatmentSession.objects.exists()
 
 
-def test_future_date_without_after_scores_is_a_planned_draft(logged_in, client_a):
-    assert (
-        logged_in.post(new_url(client_a), session_data(("swedish", "neck", "light"), started_at=when(-48))).status_code
-        == 302
-    )
+def test_future_date_without_after_scores_is_refused_too(logged_in, client_a):
+    # A session is logged after it happens: no planned drafts (see tests/sessions/test_hardening.py).
+    response = logged_in.post(new_url(client_a), session_data(("swedish", "neck", "light"), started_at=when(-48)))
+    assert field_errors(response, "started_at") == ["A session cannot start in the future; log it after it happens."]
+    assert not TreatmentSession.objects.exists()
 
 
 def test_technique_row_without_a_region_gets_a_message_on_the_row(logged_in, client_a):
