@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -80,7 +81,20 @@ def screenshot(request):
 
 
 def sign_in(driver: webdriver.Chrome, live_server, username: str, password: str = PASSWORD) -> None:
+    for attempt in range(3):
+        try:
+            _fill_sign_in(driver, live_server, username, password)
+            return
+        except WebDriverException as error:
+            # Chromium may still be replacing the previous page when the form is touched ("Node with
+            # given id does not belong to the document"): load the sign-in page again and retry.
+            if "does not belong to the document" not in str(error) or attempt == 2:
+                raise
+
+
+def _fill_sign_in(driver: webdriver.Chrome, live_server, username: str, password: str) -> None:
     driver.get(f"{live_server.url}/accounts/login/")
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
     driver.find_element("name", "username").send_keys(username)
     driver.find_element("name", "password").send_keys(password)
     button = driver.find_element("css selector", "button[type=submit]")
