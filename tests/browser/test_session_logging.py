@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.utils import timezone
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -30,7 +31,13 @@ def click_through(driver, element, timeout: float = 10) -> None:
     words on the old page already, and the next step would then act on a page being replaced.
     """
     old_page = driver.find_element(By.TAG_NAME, "html")
-    click(driver, element)
+    try:
+        click(driver, element)
+    except WebDriverException as error:
+        # chromedriver may report the clicked button gone when the click itself already started loading
+        # the next page; the wait below then tells whether it did.
+        if "does not belong to the document" not in str(error):
+            raise
     WebDriverWait(driver, timeout).until(EC.staleness_of(old_page))
 
 
