@@ -20,6 +20,7 @@ from clients.models import Client, DiseasePhase, Phase, SelfReport
 from practice.roles import OWNER, THERAPIST
 from sessions.models import AMENDABLE_FIELDS, SessionAmendment, Technique, TechniqueUse, TreatmentSession
 from sessions.services import amended_values, session_amend
+from tests import factories
 from tests.factories import PASSWORD, make_session, make_user
 
 ANON, CLIENT_A, CLIENT_B, THERAPIST_A, THERAPIST_OTHER, OWNER_ROLE = (
@@ -270,3 +271,40 @@ def snapshot() -> dict:
         # last_login moves when a test signs someone in; passwords and the rest must not.
         "users": rows(User, "last_login"),
     }
+
+
+def admin_session_post(client: Client, therapist, *rows, **fields) -> dict:
+    """The admin's add-session form as a browser sends it, with technique ``rows`` (slug, region, pressure)."""
+    started = timezone.localtime() - dt.timedelta(hours=3)
+    data = {
+        "client": client.pk,
+        "therapist": therapist.pk,
+        "started_at_0": started.strftime("%Y-%m-%d"),
+        "started_at_1": started.strftime("%H:%M:%S"),
+        "duration_minutes": "60",
+        "setting": "clinic",
+        "room_temperature_c": "",
+        "pain_before": "4",
+        "fatigue_before": "4",
+        "pain_after": "",
+        "fatigue_after": "",
+        "safety_override_reason": "",
+        "technique_uses-TOTAL_FORMS": str(len(rows)),
+        "technique_uses-INITIAL_FORMS": "0",
+        "technique_uses-MIN_NUM_FORMS": "0",
+        "technique_uses-MAX_NUM_FORMS": "1000",
+        "amendments-TOTAL_FORMS": "0",
+        "amendments-INITIAL_FORMS": "0",
+        "amendments-MIN_NUM_FORMS": "0",
+        "amendments-MAX_NUM_FORMS": "0",
+    }
+    for index, (slug, region, pressure) in enumerate(rows):
+        data.update(
+            {
+                f"technique_uses-{index}-technique": factories.technique(slug).pk,
+                f"technique_uses-{index}-body_region": region,
+                f"technique_uses-{index}-pressure": pressure,
+            }
+        )
+    data.update(fields)
+    return {name: str(value) for name, value in data.items()}

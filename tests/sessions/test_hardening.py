@@ -23,6 +23,7 @@ from sessions.models import SessionAmendment, SessionStatus, TechniqueUse, Treat
 from sessions.safety import PlannedUse
 from sessions.services import SessionWriteRefused, session_amend, session_create, session_sign, session_update
 from tests import factories
+from tests.practice.world import admin_session_post
 from tests.sessions.test_session_views import detail_url, edit_url, new_url, session_data
 
 pytestmark = pytest.mark.django_db
@@ -331,40 +332,8 @@ def test_the_services_refuse_implausible_dates(client_a, therapist, draft):
 # --- 3. the admin offers only therapists ------------------------------------------------------------------------
 
 
-def admin_data(client, therapist, *, rows=(("swedish", "neck", "light"),), **fields) -> dict:
-    started = timezone.localtime() - dt.timedelta(hours=3)
-    data = {
-        "client": client.pk,
-        "therapist": therapist.pk,
-        "started_at_0": started.strftime("%Y-%m-%d"),
-        "started_at_1": started.strftime("%H:%M:%S"),
-        "duration_minutes": "60",
-        "setting": "clinic",
-        "room_temperature_c": "",
-        "pain_before": "4",
-        "fatigue_before": "4",
-        "pain_after": "",
-        "fatigue_after": "",
-        "safety_override_reason": "",
-        "technique_uses-TOTAL_FORMS": str(len(rows)),
-        "technique_uses-INITIAL_FORMS": "0",
-        "technique_uses-MIN_NUM_FORMS": "0",
-        "technique_uses-MAX_NUM_FORMS": "40",
-        "amendments-TOTAL_FORMS": "0",
-        "amendments-INITIAL_FORMS": "0",
-        "amendments-MIN_NUM_FORMS": "0",
-        "amendments-MAX_NUM_FORMS": "0",
-    }
-    for index, (slug, region, pressure) in enumerate(rows):
-        data.update(
-            {
-                f"technique_uses-{index}-technique": factories.technique(slug).pk,
-                f"technique_uses-{index}-body_region": region,
-                f"technique_uses-{index}-pressure": pressure,
-            }
-        )
-    data.update(fields)
-    return {name: str(value) for name, value in data.items()}
+def admin_data(client, therapist, **fields) -> dict:
+    return admin_session_post(client, therapist, ("swedish", "neck", "light"), **fields)
 
 
 def therapist_options(response) -> set[str]:

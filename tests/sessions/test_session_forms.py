@@ -1,11 +1,9 @@
 """The session form's parts on their own, and the safety screen in the admin's session form."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from clients.models import Phase
 from sessions.forms import (
@@ -18,6 +16,7 @@ from sessions.models import Technique, TreatmentSession
 from sessions.safety import Finding, Severity
 from sessions.services import session_amend
 from tests import factories
+from tests.practice.world import admin_session_post
 
 pytestmark = pytest.mark.django_db
 
@@ -160,42 +159,6 @@ def test_amendment_cannot_clear_an_after_score(client_a, therapist):
 # --- the admin's session form runs the safety screen -----------------------------------------
 
 
-def admin_data(client, therapist, *rows, **fields) -> dict:
-    started = timezone.localtime() - dt.timedelta(hours=3)
-    data = {
-        "client": client.pk,
-        "therapist": therapist.pk,
-        "started_at_0": started.strftime("%Y-%m-%d"),
-        "started_at_1": started.strftime("%H:%M:%S"),
-        "duration_minutes": "60",
-        "setting": "clinic",
-        "room_temperature_c": "",
-        "pain_before": "4",
-        "fatigue_before": "4",
-        "pain_after": "",
-        "fatigue_after": "",
-        "safety_override_reason": "",
-        "technique_uses-TOTAL_FORMS": str(len(rows)),
-        "technique_uses-INITIAL_FORMS": "0",
-        "technique_uses-MIN_NUM_FORMS": "0",
-        "technique_uses-MAX_NUM_FORMS": "1000",
-        "amendments-TOTAL_FORMS": "0",
-        "amendments-INITIAL_FORMS": "0",
-        "amendments-MIN_NUM_FORMS": "0",
-        "amendments-MAX_NUM_FORMS": "0",
-    }
-    for index, (slug, region, pressure) in enumerate(rows):
-        data.update(
-            {
-                f"technique_uses-{index}-technique": factories.technique(slug).pk,
-                f"technique_uses-{index}-body_region": region,
-                f"technique_uses-{index}-pressure": pressure,
-            }
-        )
-    data.update(fields)
-    return data
-
-
 @pytest.fixture
 def admin_client_for_owner(client, owner):
     client.force_login(owner)
@@ -206,7 +169,7 @@ ADD_URL = reverse("admin:treatment_sessions_treatmentsession_add")
 
 
 def test_admin_refuses_a_session_with_a_safety_stop_and_no_override_reason(admin_client_for_owner, therapist, client_a):
-    data = admin_data(client_a, therapist, ("hot-stone", "upper_back", "light"))
+    data = admin_session_post(client_a, therapist, ("hot-stone", "upper_back", "light"))
     response = admin_client_for_owner.post(ADD_URL, data)
     assert response.status_code == 200
     html = response.content.decode()
@@ -218,7 +181,7 @@ def test_admin_refuses_a_session_with_a_safety_stop_and_no_override_reason(admin
 def test_admin_saves_a_session_with_a_safety_stop_and_an_override_reason(admin_client_for_owner, therapist):
     person = factories.make_client(therapists=[therapist])
     factories.make_phase(person, Phase.ACUTE_FLARE)
-    data = admin_data(
+    data = admin_session_post(
         person, therapist, ("reflexology", "foot_left", "light"), safety_override_reason="Physician agreed."
     )
     response = admin_client_for_owner.post(ADD_URL, data, follow=True)
@@ -228,7 +191,7 @@ def test_admin_saves_a_session_with_a_safety_stop_and_an_override_reason(admin_c
 
 
 def test_admin_saves_a_session_with_cautions_and_shows_them(admin_client_for_owner, therapist, client_a):
-    data = admin_data(client_a, therapist, ("swedish", "neck", "light"), room_temperature_c="26")
+    data = admin_session_post(client_a, therapist, ("swedish", "neck", "light"), room_temperature_c="26")
     response = admin_client_for_owner.post(ADD_URL, data, follow=True)
     assert TreatmentSession.objects.count() == 1
     assert "Safety caution: The room is warm (26 °C)" in response.content.decode()
