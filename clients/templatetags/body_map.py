@@ -82,6 +82,7 @@ def ellipse(cx: float, cy: float, rx: float, ry: float) -> Geometry:
 MIDLINE = {
     BodyRegion.HEAD: ((FRONT, BACK), ellipse(100, 30, 22, 27)),
     BodyRegion.NECK: ((FRONT, BACK), rect(90, 59, 20, 13, 4)),
+    BodyRegion.ABDOMEN: ((FRONT,), rect(66, 146, 68, 70, 12)),
     BodyRegion.UPPER_BACK: ((BACK,), rect(66, 74, 68, 70, 12)),
     BodyRegion.LOWER_BACK: ((BACK,), rect(66, 146, 68, 70, 12)),
 }
@@ -95,7 +96,11 @@ PAIRED = {
     "calf": rect(68, 338, 28, 74, 10),
     "foot": ellipse(81, 424, 16, 9),
 }
-# The chest and belly are not regions on the list; the front torso is drawn as an outline only.
+# Paired parts seen from the front only, drawn on the viewer's left half like PAIRED.
+FRONT_PAIRED = {
+    "chest": rect(66, 74, 33, 70, 10),
+}
+# The outline of the front torso, behind the chest and abdomen.
 FRONT_TORSO = rect(66, 74, 68, 142, 12)
 
 
@@ -118,8 +123,12 @@ def build_shapes() -> list[Shape]:
             shapes += [Shape(region, view, geometry) for view in views]
             continue
         part, side = region.value.rsplit("_", 1)
-        for view in VIEWS:
-            geometry = PAIRED[part] if side == _viewer_left_side(view) else PAIRED[part].mirrored()
+        drawn = PAIRED.get(part)
+        views = VIEWS
+        if drawn is None:
+            drawn, views = FRONT_PAIRED[part], (FRONT,)
+        for view in views:
+            geometry = drawn if side == _viewer_left_side(view) else drawn.mirrored()
             shapes.append(Shape(region, view, geometry))
     return shapes
 

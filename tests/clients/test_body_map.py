@@ -29,6 +29,10 @@ def test_paired_regions_and_head_appear_on_both_views_and_the_back_only_from_beh
     assert views[BodyRegion.HEAD] == {FRONT, BACK}
     assert views[BodyRegion.UPPER_BACK] == {BACK}
     assert views[BodyRegion.LOWER_BACK] == {BACK}
+    # The chest and abdomen are only seen from the front.
+    assert views[BodyRegion.CHEST_LEFT] == {FRONT}
+    assert views[BodyRegion.CHEST_RIGHT] == {FRONT}
+    assert views[BodyRegion.ABDOMEN] == {FRONT}
 
 
 def test_left_and_right_are_mirrored_between_front_and_back_views():
@@ -42,6 +46,7 @@ def test_left_and_right_are_mirrored_between_front_and_back_views():
     assert centre_x(BodyRegion.HAND_RIGHT, FRONT) < 100
     assert centre_x(BodyRegion.HAND_RIGHT, BACK) > 100
     assert centre_x(BodyRegion.FOOT_LEFT, FRONT) == 200 - centre_x(BodyRegion.FOOT_LEFT, BACK)
+    assert centre_x(BodyRegion.CHEST_LEFT, FRONT) > 100 > centre_x(BodyRegion.CHEST_RIGHT, FRONT)
 
 
 def test_reduced_sensation_and_pressure_sore_regions_get_their_classes_and_titles():

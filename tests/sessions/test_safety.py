@@ -227,6 +227,14 @@ def test_any_work_on_a_pressure_sore_region_is_a_stop(technique):
     assert f"{technique.name} on the left hip" in finding.reason
 
 
+@pytest.mark.parametrize("region", ["chest_left", "chest_right", "abdomen"])
+def test_the_front_torso_regions_follow_the_same_rules(region):
+    client = make_client(pressure_sore_regions=[region], reduced_sensation_regions=[region])
+    findings = screen(client, uses=[(SWEDISH, region, "firm")])
+    assert {"pressure_sore_region", "pressure_on_reduced_sensation"} <= set(codes(findings))
+    assert has_stop(findings)
+
+
 def test_pressure_sores_on_record_are_a_caution_even_when_the_plan_avoids_them():
     client = make_client(pressure_sore_regions=["hip_left"])
     findings = screen(client, uses=[(SWEDISH, "hip_right", "light")])
