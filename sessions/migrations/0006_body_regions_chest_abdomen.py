@@ -4,15 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatment_sessions', '0005_session_form_token'),
+        ("treatment_sessions", "0005_session_form_token"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='techniqueuse',
-            name='body_region',
-            field=models.CharField(choices=[('head', 'Head'), ('neck', 'Neck'), ('shoulder_left', 'Left shoulder'), ('shoulder_right', 'Right shoulder'), ('chest_left', 'Left chest'), ('chest_right', 'Right chest'), ('abdomen', 'Abdomen'), ('upper_back', 'Upper back'), ('lower_back', 'Lower back'), ('arm_left', 'Left arm'), ('arm_right', 'Right arm'), ('hand_left', 'Left hand'), ('hand_right', 'Right hand'), ('hip_left', 'Left hip'), ('hip_right', 'Right hip'), ('thigh_left', 'Left thigh'), ('thigh_right', 'Right thigh'), ('calf_left', 'Left calf'), ('calf_right', 'Right calf'), ('foot_left', 'Left foot'), ('foot_right', 'Right foot')], max_length=20),
+            model_name="techniqueuse",
+            name="body_region",
+            field=models.CharField(
+                choices=[
+                    ("head", "Head"),
+                    ("neck", "Neck"),
+                    ("shoulder_left", "Left shoulder"),
+                    ("shoulder_right", "Right shoulder"),
+                    ("chest_left", "Left chest"),
+                    ("chest_right", "Right chest"),
+                    ("abdomen", "Abdomen"),
+                    ("upper_back", "Upper back"),
+                    ("lower_back", "Lower back"),
+                    ("arm_left", "Left arm"),
+                    ("arm_right", "Right arm"),
+                    ("hand_left", "Left hand"),
+                    ("hand_right", "Right hand"),
+                    ("hip_left", "Left hip"),
+                    ("hip_right", "Right hip"),
+                    ("thigh_left", "Left thigh"),
+                    ("thigh_right", "Right thigh"),
+                    ("calf_left", "Left calf"),
+                    ("calf_right", "Right calf"),
+                    ("foot_left", "Left foot"),
+                    ("foot_right", "Right foot"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
