@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "portal",
     "workspace",
+    "outcomes",
     "devtools",
 ]
 

@@ -29,6 +29,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/", include("practice.account_urls")),
+    # Owner reports inside the admin, ahead of the admin's catch-all app URLs.
+    path("admin/outcomes/", include("outcomes.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("", views.home, name="home"),

@@ -1,4 +1,4 @@
-"""The layout's dependencies run one way: practice <- clients <- sessions <- portal <- workspace.
+"""The layout's dependencies run one way: practice <- clients <- sessions <- portal <- workspace <- outcomes.
 
 practice/ is the foundation and imports no clinical app; each app imports only the apps below it.
 Development tools (devtools/) may use everything; nothing in the product imports them.
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["practice", "clients", "sessions", "portal", "workspace"]
+LAYERS = ["practice", "clients", "sessions", "portal", "workspace", "outcomes"]
 PRODUCT_APPS = {*LAYERS, "devtools"}
 
 
