@@ -29,6 +29,10 @@ class AuditAction(models.TextChoices):
     ACCESS_DENIED = "access_denied", "Access denied"
     EXPORT = "export", "Export"
     CHAIN_HEAD_RESTORED = "chain_restored", "Audit chain head restored"
+    # One event per safety stop a therapist went ahead despite, naming the finding's code (no health text).
+    SAFETY_OVERRIDE = "safety_override", "Safety stop overridden"
+    # Reading a report across clients (the owner's outcomes): which report and filters, never health data.
+    REPORT_READ = "report_read", "Report read"
 
 
 class AuditOutcome(models.TextChoices):
