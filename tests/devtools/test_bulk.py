@@ -78,3 +78,19 @@ class TestBulkSeed:
         demo.build_demo(clients=5, years=1, seed=3, today=TODAY, batch_size=5)
         assert snapshot() == first
         assert any(status == SessionStatus.DRAFT for *_rest, status, _s in first)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_bulk_load_outside_a_transaction_the_tables_are_vacuumed_so_index_only_scans_stay_index_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM and the visibility map are PostgreSQL's")
+    from devtools.bulk import analyze
+
+    analyze(TreatmentSession)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s",
+            [TreatmentSession._meta.db_table],
+        )
+        assert cursor.fetchone() == (True, True)
