@@ -46,12 +46,37 @@ for _ in $(seq 1 60); do
 done
 curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null
 
+# Worker CPU in seconds (centiseconds from /proc: ps's cputime rounds to whole seconds).
+worker_cpu() {
+  local total=0 pid
+  for pid in $(pgrep -P "$SERVER"); do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+COOKIES=$(mktemp -t loadtest-cookies.XXXXXX)
+echo "== sign in $USERS therapists (before the clock starts)"
+$PY loadtest/loadtest.py sign-in --base-url "http://127.0.0.1:$PORT" --users "$USERS" --cookies "$COOKIES"
+CPU_BEFORE=$(worker_cpu)
+
 echo "== load: $USERS therapists for $DURATION s"
 status=0
 $PY loadtest/loadtest.py run --base-url "http://127.0.0.1:$PORT" --users "$USERS" --duration "$DURATION" \
-  --json "$RESULTS" || status=$?
-WORKER_CPU=$(ps --ppid "$SERVER" -o cputime= | awk -F: '{ s += $1 * 3600 + $2 * 60 + $3 } END { print s }')
-echo "gunicorn workers used ${WORKER_CPU:-?} s of CPU (sign-ins included)."
+  --cookies "$COOKIES" --json "$RESULTS" || status=$?
+CPU_AFTER=$(worker_cpu)
+rm -f "$COOKIES"
+REQUESTS=$($PY -c "import json, sys; print(json.load(open(sys.argv[1]))['requests'])" "$RESULTS")
+$PY - "$RESULTS" "$CPU_BEFORE" "$CPU_AFTER" "$REQUESTS" "$(getconf CLK_TCK)" <<'EOF'
+import json, sys
+path, before, after, requests, ticks = sys.argv[1], *map(int, sys.argv[2:])
+seconds = (after - before) / ticks
+results = json.load(open(path))
+results["worker_cpu_s"] = round(seconds, 2)
+results["worker_cpu_ms_per_request"] = round(1000 * seconds / max(requests, 1), 1)
+open(path, "w").write(json.dumps(results, indent=2) + "\n")
+print(f"gunicorn workers used {seconds:.1f} s of CPU in the timed run: "
+      f"{results['worker_cpu_ms_per_request']} ms per request over {requests} requests (sign-ins excluded).")
+EOF
 stop
 trap - EXIT
 if [ -s "$LOG" ]; then echo "== gunicorn errors"; tail -n 20 "$LOG"; fi

@@ -1,7 +1,11 @@
 """Measuring a page: timed requests through the whole middleware, the queries they make, and two floors.
 
 - *bare*: a view that returns an empty response, through the same middleware as the same user;
-- *raw fetch*: the page's hand-written SQL (``Page.raw``) run on a raw cursor, nothing else.
+- *raw fetch*: the page's hand-written SQL (``Page.raw``) run on the driver's own cursor in autocommit, nothing
+  else (see ``run_raw``).
+
+Each page's CPU per request (this process: the view, templates, the driver; not the database server) is
+reported beside its time.
 
 Requests are made in-process with Django's test client, signed in with ``force_login``, and measured as
 in production: no debug cursor, no two-factor prompt (the bench users have no device).
@@ -43,6 +47,7 @@ class Result:
     raw_ms: float | None = None
     x_bare: float | None = None
     x_raw: float | None = None
+    cpu_ms: float | None = None  # median CPU of this process per request
     target: str = ""
     met: bool | None = None
     samples_ms: list[float] = field(default_factory=list)
@@ -76,29 +81,53 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[rank - 1]
 
 
-def timed(call: Callable[[], Any], repeat: int, warmup: int) -> list[float]:
-    """Milliseconds each of ``repeat`` calls took, after ``warmup`` untimed calls."""
+def timed(call: Callable[[], Any], repeat: int, warmup: int, cpu: list[float] | None = None) -> list[float]:
+    """Milliseconds each of ``repeat`` calls took, after ``warmup`` untimed calls.
+
+    ``cpu``, if given, receives the CPU milliseconds this process spent on each call (the app's own work:
+    the database server's time is not in it).
+    """
     for _ in range(warmup):
         call()
     samples = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
         samples.append((time.perf_counter() - start) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - start_cpu) * 1000)
     return samples
 
 
 def run_raw(statements: Statements) -> None:
-    """Run a raw fetch on a cursor and read every row; what it writes is rolled back."""
+    """Run a raw fetch and read every row: the floor a page's own reads cannot beat.
+
+    A read-only fetch runs on the driver's own cursor (psycopg or sqlite3), in autocommit, with no Django
+    cursor wrapper and no transaction around it: the cheapest way to get those rows. Only a fetch that
+    writes runs inside a transaction, so that what it writes can be rolled back.
+    """
     writes = any(sql.lstrip().upper().startswith("INSERT") for sql, _params in statements)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            for sql, params in statements:
-                cursor.execute(sql, params)
-                if cursor.description is not None:
-                    cursor.fetchall()
-        if writes:
+    if writes:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                _fetch_all(cursor, statements)
             transaction.set_rollback(True)
+        return
+    connection.ensure_connection()
+    raw_cursor = connection.connection.cursor()
+    try:
+        if connection.vendor == "sqlite":  # sqlite3's own placeholders
+            statements = [(sql.replace("%s", "?"), params) for sql, params in statements]
+        _fetch_all(raw_cursor, statements)
+    finally:
+        raw_cursor.close()
+
+
+def _fetch_all(cursor: Any, statements: Statements) -> None:
+    for sql, params in statements:
+        cursor.execute(sql, params)
+        if cursor.description is not None:
+            cursor.fetchall()
 
 
 def empty_view(request: HttpRequest) -> HttpResponse:
@@ -176,7 +205,8 @@ class Bench:
         with CaptureQueriesContext(connection) as captured:
             call()
         queries = len(captured)  # now: the next request empties the log it reads from
-        samples = timed(call, self.repeat, self.warmup)
+        cpu: list[float] = []
+        samples = timed(call, self.repeat, self.warmup, cpu)
         median_ms = statistics.median(samples)
         result = Result(
             page.name,
@@ -185,6 +215,7 @@ class Bench:
             median_ms=median_ms,
             p95_ms=percentile(samples, 0.95),
             queries=queries,
+            cpu_ms=statistics.median(cpu),
             samples_ms=[round(s, 3) for s in samples],
         )
         result.bare_ms = self.bare_ms(page.user)

@@ -1,6 +1,7 @@
 """The benchmark's report: one dictionary (what ``--json`` writes), and the table printed from it."""
 
 import json
+import os
 import platform
 import subprocess
 from dataclasses import asdict
@@ -34,6 +35,7 @@ def build_report(
             "caseload_size": data.caseload_size,
             "repeat": repeat,
             "warmup": warmup,
+            "machine": _machine(),
             "python": platform.python_version(),
             "django": django.get_version(),
             "commit": _git_commit(),
@@ -41,6 +43,23 @@ def build_report(
         "bare_ms": {role: round(ms, 3) for role, ms in bare_ms.items()},
         "pages": [asdict(result) for result in results],
     }
+
+
+def _machine() -> str:
+    """The machine the figures were measured on: CPU model, cores and memory (Linux), else the platform."""
+    model, memory_kb = platform.processor() or platform.machine(), 0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    except OSError:
+        pass
+    memory = f", {memory_kb / 1024 / 1024:.0f} GiB" if memory_kb else ""
+    return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
 
 
 def _git_commit() -> str:
@@ -62,22 +81,25 @@ def format_table(report: dict[str, Any]) -> str:
     size = ", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in meta["data_set"].items())
     lines = [
         f"Database: {meta['database']['vendor']} {meta['database']['name']} ({size})",
-        f"Each page {meta['repeat']} times after {meta['warmup']} warm-up requests; times are server time in ms.",
+        f"Machine: {meta.get('machine', 'not recorded')}",
+        f"Each page {meta['repeat']} times after {meta['warmup']} warm-up requests; times are server time in ms, "
+        "cpu is the app process's CPU per request in ms.",
         "Bare floor (empty view, same middleware): "
         + ", ".join(f"{role} {ms:.1f} ms" for role, ms in report["bare_ms"].items()),
         "",
     ]
-    header = ("page", "median", "p95", "queries", "x bare", "raw ms", "x raw", "target", "met")
+    header = ("page", "median", "p95", "cpu", "queries", "x bare", "raw ms", "x raw", "target", "met")
     rows = [header]
     for page in report["pages"]:
         if page["status"] != "ok":
-            rows.append((page["name"], page["status"], "", "", "", "", "", page["target"], ""))
+            rows.append((page["name"], page["status"], "", "", "", "", "", "", page["target"], ""))
             continue
         rows.append(
             (
                 page["name"],
                 f"{page['median_ms']:.1f}",
                 f"{page['p95_ms']:.1f}",
+                "" if page.get("cpu_ms") is None else f"{page['cpu_ms']:.1f}",
                 str(page["queries"]),
                 f"{page['x_bare']:.1f}",
                 "" if page["raw_ms"] is None else f"{page['raw_ms']:.1f}",
@@ -88,7 +110,7 @@ def format_table(report: dict[str, Any]) -> str:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for number, row in enumerate(rows):
-        cells = [cell.ljust(widths[i]) if i in (0, 7) else cell.rjust(widths[i]) for i, cell in enumerate(row)]
+        cells = [cell.ljust(widths[i]) if i in (0, 8) else cell.rjust(widths[i]) for i, cell in enumerate(row)]
         if row[1] and not row[1][0].isdigit() and number:
             cells = [row[0].ljust(widths[0]), row[1]]
         lines.append("  ".join(cells).rstrip())

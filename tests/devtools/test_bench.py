@@ -23,7 +23,18 @@ from devtools.bench import dataset, harness, pages
 from practice import audit
 from sessions.models import TechniqueUse, TreatmentSession
 
-META_KEYS = {"time", "database", "data_set", "caseload_size", "repeat", "warmup", "python", "django", "commit"}
+META_KEYS = {
+    "time",
+    "database",
+    "data_set",
+    "caseload_size",
+    "repeat",
+    "warmup",
+    "machine",
+    "python",
+    "django",
+    "commit",
+}
 DATA_SET_KEYS = {"clients", "sessions", "technique_uses", "phases", "audit_events"}
 ROLES = {"therapist", "owner", "portal"}
 
@@ -91,6 +102,8 @@ class TestBench:
         assert set(figures) == {"meta", "bare_ms", "pages"}
         assert set(meta) == META_KEYS and set(meta["data_set"]) == DATA_SET_KEYS
         assert (meta["repeat"], meta["warmup"]) == (1, 0)
+        assert "cores" in meta["machine"]
+        assert all(page["cpu_ms"] is not None for page in figures["pages"] if page["status"] == "ok")
         assert meta["database"]["vendor"] == connection.vendor
         assert meta["data_set"]["clients"] == Client.objects.count()
         assert meta["data_set"]["phases"] == DiseasePhase.objects.count()
@@ -148,3 +161,16 @@ def test_the_bare_floor_is_an_empty_response_through_the_whole_middleware(rf):
 )
 def test_percentile_is_the_nearest_rank(samples, fraction, expected):
     assert harness.percentile(samples, fraction) == expected
+
+
+def test_a_read_only_raw_fetch_runs_on_the_drivers_own_cursor_not_djangos(monkeypatch, db):
+    """The baseline is honest: a read reaches the driver with no Django cursor wrapper (and no atomic block)."""
+    from django.db import connection as conn
+
+    def no_django_cursor():
+        raise AssertionError("the raw fetch used Django's cursor")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(conn, "cursor", no_django_cursor)
+        patched.setattr(harness.transaction, "atomic", no_django_cursor)
+        harness.run_raw([("SELECT %s", [1])])
