@@ -116,11 +116,12 @@ def _client_with_sessions(size: int, therapist: User, log: Callable[[str], None]
             raise RuntimeError(f"{years:.1f} years of weekly sessions gave only {len(sessions)} of {size}.")
         insert_rows(DiseasePhase, demo.PHASE_COLUMNS, phases)
         ids = insert_rows(TreatmentSession, demo.SESSION_COLUMNS, sessions[keep_from:], return_ids=True)
-        insert_rows(
-            TechniqueUse,
-            demo.USE_COLUMNS,
-            [(ids[ref - keep_from], *rest) for ref, *rest in uses if ref >= keep_from],
-        )
+        with demo.techniques_of_sessions_loaded_signed():
+            insert_rows(
+                TechniqueUse,
+                demo.USE_COLUMNS,
+                [(ids[ref - keep_from], *rest) for ref, *rest in uses if ref >= keep_from],
+            )
     return client
 
 
