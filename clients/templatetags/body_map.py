@@ -124,7 +124,7 @@ def build_shapes() -> list[Shape]:
             continue
         part, side = region.value.rsplit("_", 1)
         drawn = PAIRED.get(part)
-        views = VIEWS
+        views: tuple[str, ...] = tuple(VIEWS)
         if drawn is None:
             drawn, views = FRONT_PAIRED[part], (FRONT,)
         for view in views:
