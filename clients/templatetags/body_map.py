@@ -119,12 +119,12 @@ def build_shapes() -> list[Shape]:
     shapes = []
     for region in BodyRegion:
         if region in MIDLINE:
-            views, geometry = MIDLINE[region]
-            shapes += [Shape(region, view, geometry) for view in views]
+            midline_views, geometry = MIDLINE[region]
+            shapes += [Shape(region, view, geometry) for view in midline_views]
             continue
         part, side = region.value.rsplit("_", 1)
         drawn = PAIRED.get(part)
-        views: tuple[str, ...] = tuple(VIEWS)
+        views = tuple(VIEWS)
         if drawn is None:
             drawn, views = FRONT_PAIRED[part], (FRONT,)
         for view in views:
