@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 PYTHON_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: install demo run test coverage lint typecheck migrations-check
+.PHONY: install demo run test coverage lint typecheck migrations-check system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 install: $(PYTHON_STAMP) $(NODE_STAMP)
+
+# Debian packages outside pip and npm (as root): Pango and fonts for the summary PDF (WeasyPrint), poppler-utils
+# for its tests, chromium for the browser tests. .ci/run installs the same.
+system-packages:
+	apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils \
+		chromium chromium-driver
 
 # Development settings for manage.py on this machine (git-ignored; never read by gunicorn).
 .env:

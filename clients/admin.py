@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from clients.models import Client, DiseasePhase, Phase, SelfReport
 from practice import audit
 from practice.admin import AuditEventAdmin, HistoricalClientIdFilter, HistoryAdmin
-from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin
+from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, RelatedFirstSearchMixin
 from practice.models import AuditEvent
 
 
@@ -105,7 +105,7 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     autocomplete_fields = ["therapists", "user"]
     inlines = [DiseasePhaseInline]
     actions = ["archive_clients", "unarchive_clients"]
-    readonly_fields = ["archived_at", "created_at", "updated_at", "record_access"]
+    readonly_fields = ["archived_at", "created_at", "updated_at", "clinical_views", "record_access"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "preferred_name", "date_of_birth"]}),
         ("Contact", {"fields": ["email", "phone", "address"]}),
@@ -135,7 +135,7 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
             },
         ),
         ("Care", {"fields": ["therapists", "user"]}),
-        ("Record", {"fields": ["archived_at", "created_at", "updated_at", "record_access"]}),
+        ("Record", {"fields": ["archived_at", "created_at", "updated_at", "clinical_views", "record_access"]}),
     ]
 
     def get_queryset(self, request):
@@ -153,6 +153,19 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
     @admin.display(description="therapists")
     def therapist_names(self, obj: Client) -> str:
         return ", ".join(t.get_full_name() or t.username for t in obj.therapists.all())
+
+    def view_on_site(self, obj: Client) -> str:
+        return reverse("clients:detail", args=[obj.pk])
+
+    @admin.display(description="in the practice")
+    def clinical_views(self, obj: Client):
+        if obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">Client record</a> · <a href="{}">Trends</a>',
+            self.view_on_site(obj),
+            reverse("trends:page", args=[obj.pk]),
+        )
 
     @admin.display(description="who has looked at this record")
     def record_access(self, obj: Client):
@@ -193,10 +206,13 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
 
 
 @admin.register(DiseasePhase)
-class DiseasePhaseAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
+class DiseasePhaseAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin):
     list_display = ["client", "phase", "started_on", "ended_on", "is_current"]
     list_filter = ["phase", ("ended_on", admin.EmptyFieldListFilter)]
     search_fields = ["client__last_name", "client__first_name"]
+    search_help_text = "A client's name."
+    related_search_fields = {"client": ["last_name", "first_name"]}
+    sortable_by = ["started_on"]
     list_select_related = ["client"]
     autocomplete_fields = ["client"]
     raw_id_fields = ["recorded_by"]
@@ -209,13 +225,14 @@ class DiseasePhaseAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableA
 
 @admin.register(Client.history.model)  # type: ignore[attr-defined]  # added by track_changes()
 class HistoricalClientAdmin(HistoryAdmin):
-    list_filter = ["history_type", HistoricalClientIdFilter]
+    list_filter = [HistoricalClientIdFilter]
     search_fields = ["last_name", "first_name"]
 
 
 @admin.register(DiseasePhase.history.model)  # type: ignore[attr-defined]  # added by track_changes()
 class HistoricalDiseasePhaseAdmin(HistoryAdmin):
-    search_fields = ["=id"]
+    id_search_field = "id"
+    search_help_text = "The phase's number."
 
 
 @admin.register(SelfReport.history.model)  # type: ignore[attr-defined]  # added by track_changes()
@@ -223,7 +240,8 @@ class HistoricalSelfReportAdmin(HistoryAdmin):
     """Every "How I feel today" entry as it was, including the ones the client replaced later that day."""
 
     list_display = ["history_date", "history_type", "record", "recorded_on"]
-    search_fields = ["=client__id"]
+    id_search_field = "client_id"
+    search_help_text = "The client's number."
 
 
 class AuditEventWithClientAdmin(AuditEventAdmin):

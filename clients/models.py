@@ -262,7 +262,8 @@ class DiseasePhaseQuerySet(models.QuerySet):
 
 
 class DiseasePhase(models.Model):
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="phases")
+    # Looked up by client through phase_client_start_idx (client first), so no index of its own.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="phases", db_index=False)
     phase = models.CharField(max_length=20, choices=Phase.choices)
     started_on = models.DateField()
     ended_on = models.DateField(
@@ -279,7 +280,14 @@ class DiseasePhase(models.Model):
     class Meta:
         # By id, not "client": ordering by a foreign key would join and sort by the client's name.
         ordering = ["client_id", "started_on"]
-        indexes = [models.Index(fields=["client", "started_on"], name="phase_client_start_idx")]
+        indexes = [
+            models.Index(fields=["client", "started_on"], name="phase_client_start_idx"),
+            # The admin's date drill-down and its phase filter (tests/practice/test_admin_index_plans.py).
+            models.Index(fields=["started_on"], name="phase_started_idx"),
+            models.Index(fields=["phase", "started_on"], name="phase_phase_started_idx"),
+            # Current phases (one per client, the newest): their dates without walking every past phase.
+            models.Index(fields=["started_on"], name="phase_open_started_idx", condition=Q(ended_on__isnull=True)),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="phase_ends_after_start",

@@ -11,11 +11,12 @@ starts with the first edit after seeding, as for any bulk import.
 """
 
 import datetime as dt
+import json
 import random
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
@@ -25,6 +26,8 @@ from django.utils import timezone
 from clients.body_regions import BodyRegion
 from clients.models import ClearanceCondition, Client, DiseasePhase, Goal, MSType, Phase
 from devtools.bulk import analyze, insert_rows, skip_foreign_key_checks
+from measures.models import EnteredIn, Instrument, QuestionnaireResponse, ResponseStatus
+from measures.selectors import DUE_EVERY_DAYS
 from practice.roles import OWNER, THERAPIST
 from sessions.models import Pressure, SessionStatus, Setting, Technique, TechniqueUse, TreatmentSession
 
@@ -131,6 +134,19 @@ SESSION_COLUMNS = (
 )
 USE_COLUMNS = ("session_id", "technique_id", "body_region", "pressure")
 PHASE_COLUMNS = ("client_id", "phase", "started_on", "ended_on")
+QUESTIONNAIRE_COLUMNS = (
+    "client_id",
+    "instrument_id",
+    "status",
+    "started_at",
+    "submitted_at",
+    "answers",
+    "score",
+    "entered_by_id",
+    "entered_in",
+)
+# The demo's questionnaire: filled on the therapist's tablet at a course's first session and every 4 weeks.
+DEMO_INSTRUMENT = "mfis5"
 
 
 @dataclass
@@ -138,6 +154,7 @@ class DemoResult:
     clients_created: int
     sessions_created: int
     clients_existing: int
+    questionnaires_created: int = 0
 
 
 def demo_email(index: int) -> str:
@@ -180,6 +197,7 @@ def build_demo(
     today = today or timezone.localdate()
     _owner, therapists, client_user = ensure_users()
     techniques = recommended_techniques()
+    instrument = demo_instrument()
     existing = set(Client.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").values_list("email", flat=True))
     therapist_ids = [therapist.pk for therapist in therapists]
     batches = [range(start, min(start + batch_size, clients)) for start in range(0, clients, batch_size)]
@@ -191,7 +209,7 @@ def build_demo(
     with ThreadPoolExecutor(max_workers=1) as planner:
 
         def plan(todo: list[int]) -> Future:
-            return planner.submit(_plan_batch, todo, years, seed, today, therapist_ids, techniques)
+            return planner.submit(_plan_batch, todo, years, seed, today, therapist_ids, techniques, instrument)
 
         upcoming = plan(todos[0]) if todos else None
         for number, (batch, todo) in enumerate(zip(batches, todos, strict=True)):
@@ -202,11 +220,12 @@ def build_demo(
             if todo:
                 with transaction.atomic():
                     result.sessions_created += _write_batch(rows)
+                result.questionnaires_created += len(rows.questionnaires)
                 result.clients_created += len(todo)
             if progress:
                 progress(len(batch))
     if result.clients_created:
-        analyze(Client, Client.therapists.through, DiseasePhase, TreatmentSession, TechniqueUse)
+        analyze(Client, Client.therapists.through, DiseasePhase, TreatmentSession, TechniqueUse, QuestionnaireResponse)
     first = Client.objects.filter(email=demo_email(0)).first()
     if first and first.user_id is None and not hasattr(client_user, "client_profile"):
         first.user = client_user
@@ -220,6 +239,23 @@ def recommended_techniques() -> list[tuple[int, bool]]:
     return [(t.pk, t.light_touch) for t in recommended]
 
 
+@dataclass(frozen=True)
+class DemoInstrument:
+    """What planning questionnaires needs of the instrument, read once (the planner thread has no database)."""
+
+    pk: int
+    link_ids: list[str]
+    top: int  # the highest answer value (the same for every item of MFIS-5)
+
+
+def demo_instrument() -> DemoInstrument | None:
+    instrument = Instrument.objects.active().filter(code=DEMO_INSTRUMENT).first()
+    if instrument is None:
+        return None
+    top = min(max(o["value"] for o in item["options"]) for item in instrument.items)
+    return DemoInstrument(instrument.pk, [item["link_id"] for item in instrument.items], top)
+
+
 @dataclass
 class _BatchRows:
     """One batch of clients as rows; ``client_ref`` columns hold the client's place in ``clients``."""
@@ -229,6 +265,7 @@ class _BatchRows:
     phases: list[tuple]  # PHASE_COLUMNS
     sessions: list[tuple]  # SESSION_COLUMNS
     uses: list[tuple]  # USE_COLUMNS, with the session's place in ``sessions`` for its id
+    questionnaires: list[tuple] = field(default_factory=list)  # QUESTIONNAIRE_COLUMNS, client_ref first
 
 
 def _plan_batch(
@@ -238,6 +275,7 @@ def _plan_batch(
     today: dt.date,
     therapist_ids: list[int],
     techniques: list[tuple[int, bool]],
+    instrument: DemoInstrument | None = None,
 ) -> _BatchRows:
     rows = _BatchRows([], [], [], [], [])
     for client_ref, index in enumerate(indexes):
@@ -248,7 +286,11 @@ def _plan_batch(
         rows.therapist_links.extend((client_ref, user_id) for user_id in cared_by)
         phases = plan.phases(client_ref)
         rows.phases.extend(phases)
+        first_session = len(rows.sessions)
         plan.sessions(client_ref, phases, cared_by[0], techniques, rows.sessions, rows.uses)
+        if instrument is not None:
+            # Drawn last, so the sessions and everything before them are as they were without questionnaires.
+            rows.questionnaires.extend(plan.questionnaires(instrument, rows.sessions[first_session:]))
     return rows
 
 
@@ -264,6 +306,13 @@ def _write_batch(rows: _BatchRows) -> int:
     session_ids = insert_rows(TreatmentSession, SESSION_COLUMNS, sessions, return_ids=True)
     with techniques_of_sessions_loaded_signed():
         insert_rows(TechniqueUse, USE_COLUMNS, [(session_ids[ref], *rest) for ref, *rest in rows.uses])
+    # COPY passes the answers as JSON text; the other path lets the field encode the dict.
+    encode = json.dumps if connection.vendor == "postgresql" else (lambda answers: answers)
+    questionnaires = [
+        (client_ids[ref], instrument, status, started, submitted, encode(answers), *rest)
+        for ref, instrument, status, started, submitted, answers, *rest in rows.questionnaires
+    ]
+    insert_rows(QuestionnaireResponse, QUESTIONNAIRE_COLUMNS, questionnaires)
     return len(sessions)
 
 
@@ -447,6 +496,39 @@ class ClientPlan:
                     pressure = light if light_touch or region in reduced else pick((light, moderate))
                     uses.append((index, technique_id, region, pressure))
             day += WEEK
+
+    def questionnaires(self, instrument: DemoInstrument, sessions: list[tuple]) -> list[tuple]:
+        """Rows of QUESTIONNAIRE_COLUMNS (client_ref first), filled on the tablet at the client's first session
+        and at the first session at least 4 weeks after the one before; answers follow the fatigue before it."""
+        rows: list[tuple] = []
+        due_from: dt.datetime | None = None
+        rng = self.rng
+        fatigue_column = SESSION_COLUMNS.index("fatigue_before")
+        for session in sessions:
+            client_ref, therapist_id, started = session[:3]
+            if due_from is not None and started < due_from:
+                continue
+            fatigue_before = session[fatigue_column]
+            answers = {
+                link_id: max(0, min(instrument.top, round(rng.gauss(fatigue_before * instrument.top / 10, 0.7))))
+                for link_id in instrument.link_ids
+            }
+            submitted = started + dt.timedelta(minutes=5)
+            rows.append(
+                (
+                    client_ref,
+                    instrument.pk,
+                    ResponseStatus.SUBMITTED.value,
+                    started,
+                    submitted,
+                    answers,
+                    sum(answers.values()),
+                    therapist_id,
+                    EnteredIn.SESSION.value,
+                )
+            )
+            due_from = started + dt.timedelta(days=DUE_EVERY_DAYS)
+        return rows
 
 
 def _score(value: float) -> int:

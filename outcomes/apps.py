@@ -9,3 +9,8 @@ class OutcomesConfig(AppConfig):
 
     name = "outcomes"
     verbose_name = "Outcomes"
+
+    def ready(self) -> None:
+        from outcomes import receivers
+
+        receivers.connect()

@@ -21,15 +21,8 @@ from clients.body_regions import region_label
 from clients.models import Client, DiseasePhase, SelfReport, phase_label
 from practice.serialization import jsonable
 from practice.spreadsheets import csv_bytes
-from sessions.models import (
-    Pressure,
-    ScoreChanges,
-    SessionAmendment,
-    Setting,
-    TechniqueUse,
-    TreatmentSession,
-    apply_amendments,
-)
+from sessions.corrections import corrected
+from sessions.models import TECHNIQUE_USES, Pressure, ScoreChanges, Setting, TechniqueUse, TreatmentSession
 from sessions.trends.export import CSV_COLUMNS as TREND_COLUMNS
 from sessions.trends.export import csv_rows
 from sessions.trends.queries import trend_report
@@ -70,6 +63,9 @@ class PortalSession(ScoreChanges):
     summary: str
     techniques: tuple[PortalTechnique, ...]
     corrected: bool
+    # (what, as signed, as corrected), in words, for the corrections of what the client sees.
+    corrections: tuple[tuple[str, str, str], ...] = ()
+    summary_corrected: bool = False
 
     @property
     def region_codes(self) -> list[str]:
@@ -107,25 +103,21 @@ def portal_sessions(client: Client) -> QuerySet[TreatmentSession]:
         .defer(*CLINICAL_ONLY_FIELDS)
         .prefetch_related(
             Prefetch("technique_uses", queryset=TechniqueUse.objects.select_related("technique").order_by("pk")),
-            Prefetch("amendments", queryset=_amendments_oldest_first()),
         )
+        .with_corrections()
         .order_by("-started_at", "-pk")
     )
 
 
-def _amendments_oldest_first() -> QuerySet[SessionAmendment]:
-    # An explicit order: the model's default ordering goes through the session and would add a join.
-    return SessionAmendment.objects.only("session_id", "changes", "created_at").order_by("created_at", "pk")
-
-
 def portal_session(session: TreatmentSession) -> PortalSession:
-    """The client's view of one signed session, with the therapist's corrections applied."""
-    values = {name: getattr(session, name) for name in CLIENT_SESSION_FIELDS}
-    # Oldest first (see portal_sessions), so the latest correction wins.
-    values, corrected = apply_amendments(values, (amendment.changes for amendment in session.amendments.all()))
+    """The client's view of one signed session, as the therapist corrected it (``sessions.corrections``)."""
+    shown = corrected(session)
+    values = {name: getattr(shown, name) for name in CLIENT_SESSION_FIELDS}
+    # Only corrections of what the client sees count: a corrected clinical note is the clinic's own.
+    visible = [name for name in ("started_at", *CLIENT_SESSION_FIELDS, TECHNIQUE_USES) if shown.is_corrected(name)]
     therapist = session.therapist
     return PortalSession(
-        started_at=session.started_at,
+        started_at=shown.started_at,
         therapist=therapist.get_full_name() or therapist.get_username(),
         duration_minutes=values["duration_minutes"],
         setting=_label(Setting, values["setting"]),
@@ -136,14 +128,17 @@ def portal_session(session: TreatmentSession) -> PortalSession:
         summary=values["client_summary"] or "",
         techniques=tuple(
             PortalTechnique(
-                technique=use.technique.name,
+                technique=use.technique,
                 region_code=use.body_region,
                 region=region_label(use.body_region),
                 pressure=_label(Pressure, use.pressure),
             )
-            for use in session.technique_uses.all()
+            for use in shown.uses
         ),
-        corrected=corrected,
+        corrected=bool(visible),
+        # A rewritten summary's first wording stays with the clinic (it may be what was wrong): said, not shown.
+        corrections=tuple(shown.correction_rows(name for name in visible if name != "client_summary")),
+        summary_corrected="client_summary" in visible,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import views
+from portal import questionnaires, summary, views
 
 app_name = "portal"
 
@@ -8,8 +8,17 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("today/", views.self_report, name="self_report"),
     path("trends/", views.trends, name="trends"),
+    path("questionnaires/", questionnaires.questionnaires, name="questionnaires"),
+    path("questionnaires/<slug:code>/start/", questionnaires.questionnaire_begin, name="questionnaire_begin"),
+    path("questionnaires/<int:pk>/<int:number>/", questionnaires.questionnaire_item, name="questionnaire_item"),
+    path("questionnaires/<int:pk>/review/", questionnaires.questionnaire_review, name="questionnaire_review"),
+    path("questionnaires/<int:pk>/done/", questionnaires.questionnaire_done, name="questionnaire_done"),
     path("export/", views.export, name="export"),
     path("export/my-record.zip", views.export_zip, name="export_zip"),
+    # Ahead of export/<filename>, which would otherwise take fhir.json for one of its files.
+    path("export/fhir.json", views.export_fhir, name="export_fhir"),
+    path("summary/", summary.portal_summary, name="summary"),
+    path("summary.pdf", summary.portal_summary_pdf, name="summary_pdf"),
     path("export/<str:filename>", views.export_file, name="export_file"),
     path("invite/<int:client_id>/", views.invite, name="invite"),
     path("welcome/<uidb64>/<token>/", views.accept, name="accept"),

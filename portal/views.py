@@ -29,6 +29,7 @@ from portal.exports import (
     portal_session_list,
     portal_sessions,
 )
+from portal.fhir import CLIENT, bundle_json, client_bundle
 from portal.forms import SelfReportForm
 from portal.invitations import (
     invitation_timeout_days,
@@ -130,7 +131,10 @@ EXPORT_FILES = {
 }
 
 
-EXPORT_OBJECT_TYPES = {name: name.replace(".", "_") for name in EXPORT_FILES} | {"my-record.zip": "record_zip"}
+EXPORT_OBJECT_TYPES = {name: name.replace(".", "_") for name in EXPORT_FILES} | {
+    "my-record.zip": "record_zip",
+    "fhir.json": "fhir_json",
+}
 
 
 def _download_recorded(request: HttpRequest, client: Client, name: str, file: ExportFile) -> HttpResponse:
@@ -187,6 +191,18 @@ def export_file(request: HttpRequest, filename: str) -> HttpResponse:
     _form, trend_range = resolve_range(params, today=timezone.localdate())
     client = _client(request)
     return _download_recorded(request, client, filename, builder(ClientExport(client, trend_range=trend_range)))
+
+
+@require_GET
+@never_cache
+@client_required
+def export_fhir(request: HttpRequest) -> HttpResponse:
+    """My record as a FHIR R4 Bundle for other health systems (portal/fhir.py): no SOAP notes, no override reasons."""
+    client = _client(request)
+    file = ExportFile(
+        dated_name("fhir.json", export_date()), "application/fhir+json", bundle_json(client_bundle(client, CLIENT))
+    )
+    return _download_recorded(request, client, "fhir.json", file)
 
 
 @require_POST

@@ -3,9 +3,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from practice import two_factor
+from practice import two_factor, views
 
 urlpatterns = [
+    # The page's script: "Stay signed in", and the copy of a form being typed in (practice.autosave).
+    path("session/keep-alive/", views.session_keepalive, name="session_keepalive"),
+    path("autosave/", views.form_autosave, name="form_autosave"),
     path("two-factor/", two_factor.overview, name="two_factor"),
     path("two-factor/verify/", two_factor.verify, name="two_factor_verify"),
     path("two-factor/setup/", two_factor.setup, name="two_factor_setup"),

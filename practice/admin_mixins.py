@@ -10,15 +10,19 @@ one index entry per year (month, day), and value filters read the newest rows on
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.text import smart_split, unescape_string_literal
 
 from practice.dates import local_midnight
 
@@ -28,13 +32,96 @@ EXACT_COUNT_LIMIT = 10_000
 MAX_PERIODS = 120
 # A "by value" filter on a big table lists the values found in this many newest rows.
 RECENT_ROWS = 5_000
+# A search lists up to this many ids of matching people (clients, therapists) in its query.
+MAX_LISTED_IDS = 500
+
+
+# The owner's home (the admin index and its sidebar): each model in a section, under a plain name, by
+# "app_label.ModelName" so that the practice never imports the apps it lists. Sections come in this order;
+# a model not named here is listed under "Other".
+ADMIN_SECTIONS: dict[str, dict[str, str]] = {
+    "Records": {
+        "clients.Client": "Clients",
+        "clients.DiseasePhase": "MS phases",
+        "treatment_sessions.TreatmentSession": "Treatment sessions",
+        "treatment_sessions.SessionAmendment": "Amendments to signed sessions",
+        "treatment_sessions.Technique": "Techniques",
+    },
+    "People": {"auth.User": "Accounts", "auth.Group": "Roles"},
+    "Security": {
+        "axes.AccessAttempt": "Sign-in lockouts",
+        "otp_totp.TOTPDevice": "Two-factor devices: authenticator apps",
+        "otp_static.StaticDevice": "Two-factor devices: recovery codes",
+    },
+    "History": {
+        "practice.AuditEvent": "Audit trail",
+        "practice.HistoricalClient": "Change history: clients",
+        "practice.HistoricalDiseasePhase": "Change history: MS phases",
+        "practice.HistoricalTreatmentSession": "Change history: treatment sessions",
+        "practice.HistoricalSelfReport": "Change history: how I feel today",
+    },
+}
+PLAIN_NAMES = {label: name for models_ in ADMIN_SECTIONS.values() for label, name in models_.items()}
+
+
+class PracticeAdminSite(admin.AdminSite):
+    """The admin as the owner's home: "View site" opens the product, and the index lists sections, not apps."""
+
+    site_url = "/clients/"
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            for entry in app["models"]:
+                entry["name"] = PLAIN_NAMES.get(_label(app, entry), entry["name"])
+        if app_label is not None:
+            return app_list  # an app's own page (/admin/clients/) keeps its app
+        return sectioned(app_list)
+
+
+def _label(app: dict[str, Any], entry: dict[str, Any]) -> str:
+    return f"{app['app_label']}.{entry['object_name']}"
+
+
+def sectioned(app_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Django's list of apps regrouped into ``ADMIN_SECTIONS``, each listing only what the user may see."""
+    entries = {_label(app, entry): entry for app in app_list for entry in app["models"]}
+    sections = [
+        (name, [entries.pop(label) for label in labels if label in entries]) for name, labels in ADMIN_SECTIONS.items()
+    ]
+    sections.append(("Other", sorted(entries.values(), key=lambda entry: entry["name"])))
+    return [
+        {"name": name, "app_label": name.lower(), "app_url": "", "has_module_perms": True, "models": models_}
+        for name, models_ in sections
+        if models_
+    ]
+
+
+class PracticeAdminConfig(AdminConfig):
+    """Django's admin with the practice's site (``INSTALLED_APPS`` names this instead of django.contrib.admin)."""
+
+    default_site = "practice.admin_mixins.PracticeAdminSite"
 
 
 class NoDeleteAdminMixin:
-    """Clinical records are never deleted: no delete button, no "delete selected"."""
+    """Clinical records are never deleted: no delete button, no "delete selected".
+
+    A delete address typed by hand gets a page in the admin's look that says why (status 403).
+    """
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None) -> HttpResponse:
+        opts = self.model._meta  # type: ignore[attr-defined]  # a ModelAdmin's
+        site = self.admin_site  # type: ignore[attr-defined]
+        context = {
+            **site.each_context(request),
+            "title": f"{opts.verbose_name_plural.capitalize()} are never deleted",
+            "opts": opts,
+            "can_view": self.has_view_permission(request),  # type: ignore[attr-defined]
+        }
+        return TemplateResponse(request, "admin/delete_refused.html", context, status=403)
 
 
 class ReadOnlyInlineMixin:
@@ -246,9 +333,56 @@ class LargeTableAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
+    # A column sorts only where an index serves the sort (subclasses name the indexed date column); any
+    # other column would sort the whole table for each page (tests/practice/test_admin_index_plans.py).
+    sortable_by: ClassVar[list[str] | tuple[str, ...] | None] = ()
 
     def get_queryset(self, request):
         return with_cheap_date_drill_down(super().get_queryset(request))
 
     def get_list_filter(self, request):
         return [cheap_list_filter(self.model, spec) for spec in super().get_list_filter(request)]
+
+
+class RelatedFirstSearchMixin:
+    """Search a big table through the small tables it points at: find the matching rows there first.
+
+    ``related_search_fields`` maps a foreign key to the fields searched on its model, e.g.
+    ``{"therapist": ["username", "first_name", "last_name"]}``. A row matches when, for one of the keys,
+    the row it points at holds every word of the search (in any of the fields). The ids found (one query
+    per key on a table of people) then filter the big table by its foreign keys, which its indexes on
+    (key, date) serve; joining and filtering on names instead reads the big table in date order until
+    enough rows match, which for a rare name is the whole table.
+    """
+
+    related_search_fields: dict[str, list[str]] = {}
+
+    def get_search_results(self, request, queryset, search_term: str):
+        words = [_unquoted(word) for word in smart_split(search_term)]
+        if not words:
+            return queryset, False
+        matches = models.Q(pk__in=[])
+        for key, fields in self.related_search_fields.items():
+            related = queryset.model._meta.get_field(key).related_model._default_manager.all()
+            for word in words:
+                related = related.filter(_any_contains(fields, word))
+            ids = list(related.values_list("pk", flat=True)[: MAX_LISTED_IDS + 1])
+            # A word most rows match (a single letter) is left to a subquery: the planner then reads the big
+            # table newest first, and matching rows come soon.
+            found = ids if len(ids) <= MAX_LISTED_IDS else related.values("pk")
+            matches |= models.Q(**{f"{key}__in": found})
+        return queryset.filter(matches), False
+
+
+def _unquoted(word: str) -> str:
+    """A quoted phrase as Django's own search reads it ("maria lopez" is one word); anything else as typed."""
+    if len(word) > 1 and word[0] in "\"'" and word[0] == word[-1]:
+        return unescape_string_literal(word)
+    return word
+
+
+def _any_contains(fields: list[str], word: str) -> models.Q:
+    condition = models.Q()
+    for field in fields:
+        condition |= models.Q(**{f"{field}__icontains": word})
+    return condition

@@ -6,4 +6,5 @@ class PracticeConfig(AppConfig):
     verbose_name = "Practice"
 
     def ready(self) -> None:
-        from practice import signals  # noqa: F401  (connects the sign-in audit)
+        # Connects the sign-in audit, and the note of a person's autosaved forms at sign-in.
+        from practice import autosave, signals  # noqa: F401

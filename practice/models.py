@@ -104,6 +104,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "time"], name="audit_actor_time_idx"),
             # Searches by the typed username (the admin's, any case) and the sign-in cool-down's count.
             models.Index(Upper("actor_username"), "time", name="audit_actor_name_time_idx"),
+            # The admin's filters, newest first (tests/practice/test_admin_index_plans.py).
+            models.Index(fields=["action", "sequence"], name="audit_action_sequence_idx"),
+            models.Index(fields=["outcome", "sequence"], name="audit_outcome_sequence_idx"),
+            models.Index(fields=["object_type", "sequence"], name="audit_object_sequence_idx"),
         ]
 
     def __str__(self) -> str:
@@ -271,3 +275,25 @@ class TwoFactorEnrolment(models.Model):
 
     def __str__(self) -> str:
         return f"two-factor enrolment link for user #{self.user_id}, issued {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class FormAutosave(models.Model):
+    """What someone had typed in one form (its path), kept so an idle sign-out loses none of it.
+
+    One row per person and form, written by the page's script while they type, restored after they sign in
+    again, deleted when the form is saved and purged after ``PRACTICE_FORM_AUTOSAVE_MAX_AGE``
+    (``practice.autosave``). Never in the admin or the audit trail: it is the typist's own scratch copy.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=500)
+    # The form's fields as {name: [values]}, as a QueryDict holds them.
+    data = models.JSONField()
+    # Indexed for the purge of old rows.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "path"], name="form_autosave_one_per_user_and_path")]
+
+    def __str__(self) -> str:
+        return f"autosave of {self.path} for user #{self.user_id}"

@@ -82,7 +82,8 @@ for _origin in CSRF_TRUSTED_ORIGINS:
         )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the practice's site: the owner's home, sections in plain words (practice.admin_mixins).
+    "practice.admin_mixins.PracticeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "simple_history",
     "practice",
     "clients",
+    "measures",
     "sessions.apps.TreatmentSessionsConfig",
     "portal",
     "workspace",
@@ -140,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "practice.context_processors.roles",
+                "practice.autosave.session_clock",
             ],
         },
     },
@@ -244,7 +247,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # (practice.middleware.SessionTimeoutMiddleware); the cookie never outlives the absolute limit.
 PRACTICE_SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 PRACTICE_SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)
+# Signed-in pages warn this long before the idle limit, with "Stay signed in" (static/js/session_clock.js).
+PRACTICE_SESSION_IDLE_WARNING = env_int("SESSION_IDLE_WARNING", 5 * 60)
 SESSION_COOKIE_AGE = PRACTICE_SESSION_ABSOLUTE_TIMEOUT
+# What was typed in a form is kept (practice.autosave) until the person could have signed in again after
+# the absolute limit: that limit and half a day more, then purged.
+PRACTICE_FORM_AUTOSAVE_MAX_AGE = PRACTICE_SESSION_ABSOLUTE_TIMEOUT + 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Addresses in the audit trail and for sign-in throttling: the number of proxies in front of the

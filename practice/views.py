@@ -3,8 +3,9 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from practice.autosave import MAX_BYTES, TOO_BIG, AutosaveRefused, autosave_store, clock, refresh_idle_clock
 from practice.roles import is_owner, is_therapist
 
 
@@ -32,3 +33,33 @@ def home(request: HttpRequest) -> HttpResponse:
     if hasattr(user, "client_profile"):
         return redirect("portal:home")
     return render(request, "home.html")
+
+
+@require_POST
+@login_required
+@never_cache
+def session_keepalive(request: HttpRequest) -> JsonResponse:
+    """ "Stay signed in", and typing in a form: the idle limit starts again (never the absolute one)."""
+    refresh_idle_clock(request)
+    return JsonResponse(clock(request))
+
+
+@require_POST
+@login_required
+@never_cache
+def form_autosave(request: HttpRequest) -> JsonResponse:
+    """Keep the signed-in person's own copy of the form they are typing in (``practice.autosave``).
+
+    Sent by the page's script with the form's fields and ``autosave_path``, the form's address.
+    """
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BYTES:
+        return JsonResponse({"error": TOO_BIG}, status=413)
+    data = request.POST.copy()
+    path = data.pop("autosave_path", [""])[-1]
+    try:
+        autosave_store(user=request.user, path=path, data=data)
+    except AutosaveRefused as refusal:
+        return JsonResponse({"error": str(refusal)}, status=refusal.status)
+    # Typing counts as activity, as "Stay signed in" does.
+    refresh_idle_clock(request)
+    return JsonResponse({"kept": True, **clock(request)})

@@ -3,12 +3,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from practice import audit
-from practice.admin import HistoryAdmin
-from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin
+from practice.admin import HistoryAdmin, NonEmptyTextFilter, TherapistFilter
+from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin, RelatedFirstSearchMixin
 from practice.history import history_recorded_by_app
 from practice.models import record_history
+from sessions.corrections import CorrectedSession, change_rows, corrected, corrected_mark
 from sessions.forms import TOO_MANY_ROWS
 from sessions.models import (
     DRAFT_FIELDS,
@@ -19,7 +24,7 @@ from sessions.models import (
     TreatmentSession,
 )
 from sessions.safety import Finding, PlannedUse, Severity, has_stop, kept_override_reason
-from sessions.screening import screen_planned_session
+from sessions.screening import override_reason_problem, screen_planned_session
 from sessions.selectors import session_therapists
 from sessions.services import (
     EditConflict,
@@ -74,6 +79,10 @@ class SafetyScreenedUseFormSet(BaseInlineFormSet):
             raise ValidationError(
                 [*stops, "Change the plan, or write why you are going ahead in the Safety section's override reason."]
             )
+        # The same rule as the therapist's form and the services, said here, where the page shows it.
+        problem = override_reason_problem(session.safety_override_reason) if has_stop(self.safety_findings) else None
+        if problem:
+            raise ValidationError(f"Safety section, override reason: {problem}")
 
     def note_changes(self) -> None:
         """What ``save()`` would have reported, for the admin's change message (the service wrote the rows)."""
@@ -116,10 +125,14 @@ class TechniqueUseInline(NoDeleteAdminMixin, admin.TabularInline):
 
 class AmendmentInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = SessionAmendment
-    fields = readonly_fields = ("created_at", "author", "reason", "changes")
+    fields = readonly_fields = ("created_at", "author", "reason", "changes_in_words")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
+
+    @admin.display(description="what changed")
+    def changes_in_words(self, obj: SessionAmendment):
+        return _changes_in_words(obj)
 
 
 class TreatmentSessionAdminForm(forms.ModelForm):
@@ -143,30 +156,58 @@ class TreatmentSessionAdminForm(forms.ModelForm):
         return cleaned
 
 
+class OverrideFilter(NonEmptyTextFilter):
+    title = "saved over a safety stop"
+    parameter_name = "over_stop"
+    field = "safety_override_reason"
+
+
+class DraftsToSignFilter(admin.SimpleListFilter):
+    """Unsigned drafts, oldest first (TreatmentSessionAdmin.get_ordering), each with its age in the list."""
+
+    title = "drafts to sign"
+    parameter_name = "to_sign"
+
+    def lookups(self, request, model_admin):
+        return [("oldest", "Drafts, oldest first")]
+
+    def queryset(self, request, queryset):
+        return queryset.drafts() if self.value() == "oldest" else queryset
+
+
 @admin.register(TreatmentSession)
-class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
+class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin):
     form = TreatmentSessionAdminForm
-    list_display = [
-        "started_at",
-        "client",
-        "therapist",
-        "setting",
-        "status",
-        "pain_before",
-        "pain_after",
-        "fatigue_before",
-        "fatigue_after",
-    ]
-    list_filter = ["status", "setting"]
-    search_fields = ["client__last_name", "client__first_name"]
+    # Compact enough for a 1366 px window with the sidebar and filters open; the setting is a filter.
+    list_display = ["started_at", "client", "therapist_name", "state", "pain", "fatigue", "over_stop"]
+    # Only the date sorts: every other order would sort millions of sessions for one page.
+    sortable_by = ["started_at"]
+    list_filter = [DraftsToSignFilter, "status", OverrideFilter, TherapistFilter, "setting"]
+    search_fields = ["client__last_name", "client__first_name", "therapist__username", "therapist__last_name"]
+    search_help_text = "A client's or a therapist's name (or a therapist's username)."
+    # The search looks names up in the small tables first (RelatedFirstSearchMixin), then sessions by id.
+    related_search_fields = {
+        "client": ["last_name", "first_name"],
+        "therapist": ["username", "first_name", "last_name"],
+    }
     list_select_related = ["client", "therapist"]
     # The therapist is chosen from a short list of the active therapists (formfield_for_foreignkey): the
     # users' autocomplete would offer every account, portal clients' included.
     autocomplete_fields = ["client"]
     date_hierarchy = "started_at"
     inlines = [TechniqueUseInline, AmendmentInline]
-    readonly_fields = ["status", "signed_at", "signed_by", "version", "created_at", "updated_at"]
+    readonly_fields = [
+        "as_corrected",
+        "status",
+        "signed_at",
+        "signed_by",
+        "version",
+        "created_at",
+        "updated_at",
+        "session_page",
+    ]
     fieldsets = [
+        ("As corrected", {"fields": ["as_corrected"]}),
         (None, {"fields": ["client", "therapist", "started_at", "duration_minutes", "setting", "room_temperature_c"]}),
         (
             "Scores (0 = none, 10 = worst imaginable)",
@@ -175,8 +216,78 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
         ("SOAP notes", {"fields": ["subjective", "objective", "assessment", "plan"]}),
         ("For the client", {"fields": ["client_summary"]}),
         ("Safety", {"fields": ["safety_override_reason"]}),
-        ("State", {"fields": ["status", "signed_at", "signed_by", "version", "created_at", "updated_at"]}),
+        (
+            "State",
+            {"fields": ["status", "signed_at", "signed_by", "version", "created_at", "updated_at", "session_page"]},
+        ),
     ]
+
+    def view_on_site(self, obj: TreatmentSession) -> str:
+        return reverse("sessions:detail", args=[obj.pk])
+
+    @admin.display(description="session page")
+    def session_page(self, obj: TreatmentSession):
+        if obj.pk is None:
+            return "—"
+        return format_html('<a href="{}">Open the session page</a>', self.view_on_site(obj))
+
+    @admin.display(description="therapist")
+    def therapist_name(self, obj: TreatmentSession) -> str:
+        return obj.therapist.get_full_name() or obj.therapist.username
+
+    @admin.display(description="state")
+    def state(self, obj: TreatmentSession) -> str:
+        if obj.is_signed:
+            shown = corrected(obj)
+            if shown.any_corrected:
+                originals = [(label, old) for label, old, _new in shown.correction_rows()]
+                return corrected_mark("Signed,", originals)
+            return "Signed"
+        days = (timezone.now() - obj.started_at).days
+        return "Draft, from today" if days < 1 else f"Draft, {days} day{pluralize(days)} old"
+
+    @admin.display(description="pain")
+    def pain(self, obj: TreatmentSession) -> str:
+        return _corrected_before_after(corrected(obj), "pain")
+
+    @admin.display(description="fatigue")
+    def fatigue(self, obj: TreatmentSession) -> str:
+        return _corrected_before_after(corrected(obj), "fatigue")
+
+    @admin.display(description="as corrected")
+    def as_corrected(self, obj: TreatmentSession):
+        """The session as it stands after its amendments, beside the signed original shown below."""
+        if obj.pk is None:
+            return "—"
+        shown = corrected(obj)
+        if not shown.any_corrected:
+            return "Not corrected: the values below stand as signed."
+        rows = format_html_join(
+            "",
+            "<li>{}: <strong>{}</strong> (corrected; signed original: {})</li>",
+            ((label, new, old) for label, old, new in shown.correction_rows()),
+        )
+        return format_html(
+            '<ul class="corrections" data-corrected>{}</ul><p>The fields below are the signed original. '
+            'Reasons and authors: the amendments below, or <a href="{}#corrections">the session page</a>.</p>',
+            rows,
+            self.view_on_site(obj),
+        )
+
+    def get_queryset(self, request):
+        # Each row shows the session as corrected: its amendments come in one query for the page.
+        return super().get_queryset(request).with_corrections()
+
+    @admin.display(description="over a stop")
+    def over_stop(self, obj: TreatmentSession) -> str:
+        # Words, not the admin's green tick: going ahead despite a stop is nothing to approve of at a glance.
+        return "Yes" if obj.safety_override_reason else "—"
+
+    def get_ordering(self, request):
+        # "Drafts to sign" lists the oldest first: the longest unsigned need signing first.
+        if request.GET.get(DraftsToSignFilter.parameter_name):
+            return ["started_at", "pk"]
+        return super().get_ordering(request)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -218,7 +329,7 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
             values["safety_override_reason"] = kept_override_reason(findings, values["safety_override_reason"])
             if not change or uses_formset.has_changed():
                 uses = uses_formset.planned_uses()
-        _adopt(session, self._write(request, form, values, uses, change))
+        _adopt(session, self._write(request, form, values, uses, change, findings))
         form.save_m2m()
         for formset in formsets:
             if formset is uses_formset and uses_formset is not None:
@@ -229,16 +340,27 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
             if finding.severity != Severity.INFO:
                 messages.warning(request, f"Safety {finding.severity_label.lower()}: {finding.reason}")
 
-    def _write(self, request, form, values: dict, uses: list[PlannedUse] | None, change: bool) -> TreatmentSession:
+    def _write(
+        self, request, form, values: dict, uses: list[PlannedUse] | None, change: bool, findings: list[Finding]
+    ) -> TreatmentSession:
         session = form.instance
         if not change:
-            return session_create(client=session.client, therapist=session.therapist, values=values, uses=uses or [])
+            return session_create(
+                client=session.client,
+                therapist=session.therapist,
+                values=values,
+                uses=uses or [],
+                findings=findings,
+                user=request.user,
+            )
         opened = form.cleaned_data.get("opened_version")
         # Without the page's version (a post that did not come from the page), the version just loaded.
         version = session.version if opened is None else opened
         values = {**values, "client": session.client, "therapist": session.therapist}
         with history_recorded_by_app(TreatmentSession):
-            saved = session_update(session=session, version=version, values=values, uses=uses, user=request.user)
+            saved = session_update(
+                session=session, version=version, values=values, uses=uses, user=request.user, findings=findings
+            )
         # The conditional update goes around save(), so the change history is written here.
         record_history(saved, user=request.user, reason="Draft edited in the admin")
         return saved
@@ -252,13 +374,22 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
 
 
 @admin.register(SessionAmendment)
-class SessionAmendmentAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
+class SessionAmendmentAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin):
     list_display = ["session", "author", "created_at", "reason"]
-    search_fields = ["session__client__last_name", "reason"]
+    search_fields = ["author__username", "author__first_name", "author__last_name"]
+    search_help_text = "The name or username of whoever recorded the correction."
+    related_search_fields = {"author": ["username", "first_name", "last_name"]}
     list_select_related = ["session__client", "author"]
     raw_id_fields = ["session", "author"]
     date_hierarchy = "created_at"
-    readonly_fields = ["session", "author", "created_at", "reason", "changes"]
+    ordering = ["-created_at", "-pk"]
+    sortable_by = ["created_at"]
+    readonly_fields = ["session", "author", "created_at", "reason", "changes_in_words"]
+    exclude = ["changes"]
+
+    @admin.display(description="what changed")
+    def changes_in_words(self, obj: SessionAmendment):
+        return _changes_in_words(obj)
 
     def has_add_permission(self, request) -> bool:
         # Amendments are written through the amend service, which records what changed.
@@ -270,7 +401,31 @@ class SessionAmendmentAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTa
 
 @admin.register(TreatmentSession.history.model)  # type: ignore[attr-defined]  # track_changes()
 class HistoricalTreatmentSessionAdmin(HistoryAdmin):
-    search_fields = ["=id"]
+    id_search_field = "id"
+    search_help_text = "The session's number."
+
+
+def _changes_in_words(amendment: SessionAmendment):
+    """An amendment as "field: from → to" lines, not its JSON."""
+    return format_html(
+        '<ul class="amendment-changes">{}</ul>',
+        format_html_join("", "<li>{}: {} → {}</li>", change_rows(amendment.changes)),
+    )
+
+
+def _corrected_before_after(shown: CorrectedSession, score: str):
+    """A score before and after, as corrected, with a "corrected" mark that opens on the signed original."""
+    text = _before_after(getattr(shown, f"{score}_before"), getattr(shown, f"{score}_after"))
+    names = [f"{score}_before", f"{score}_after"]
+    if not any(shown.is_corrected(name) for name in names):
+        return text
+    original = _before_after(shown.original(names[0]), shown.original(names[1]))
+    return corrected_mark(text, [(score.capitalize(), original)])
+
+
+def _before_after(before: int | None, after: int | None) -> str:
+    """A score before and after the session, in one narrow column: "6 → 3" ("6 → –" until it is recorded)."""
+    return f"{'–' if before is None else before} → {'–' if after is None else after}"
 
 
 def _adopt(instance: TreatmentSession, saved: TreatmentSession) -> None:

@@ -9,6 +9,7 @@ and sent back with every submission of it: the same form sent twice saves one se
 (``sessions.services.session_create``). A submission without a token (a script) is saved as before.
 """
 
+import copy
 import hashlib
 import re
 import uuid
@@ -19,13 +20,13 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from clients.body_regions import BodyRegion, region_label
 from clients.models import Client
 from clients.scores import SCORE_CHOICES
+from sessions.corrections import corrected, screen_saved_correction
 from sessions.models import (
     AMENDABLE_FIELDS,
     DRAFT_FIELDS,
@@ -35,10 +36,11 @@ from sessions.models import (
     Technique,
     TechniqueUse,
     TreatmentSession,
+    check_session_start,
 )
 from sessions.safety import Finding, PlannedUse, Severity, has_caution, has_stop, kept_override_reason
-from sessions.screening import screen_planned_session
-from sessions.services import amended_values, session_create, session_update
+from sessions.screening import override_reason_problem, screen_planned_session
+from sessions.services import session_create, session_update
 
 NOT_YET = ("", "Not yet")
 SCORE_ERRORS = {
@@ -130,7 +132,7 @@ class SessionForm(forms.ModelForm):
         help_texts = {
             "room_temperature_c": "Optional. Warm rooms can worsen symptoms in heat-sensitive clients.",
             "client_summary": "The client sees this in their portal; the SOAP notes stay with the clinical team.",
-            "safety_override_reason": "Kept with the session and shown wherever it is shown.",
+            "safety_override_reason": "A sentence that says why it is safe: kept with the session and shown with it.",
         }
         widgets = {
             "duration_minutes": forms.NumberInput(attrs={"inputmode": "numeric", "step": 5}),
@@ -411,11 +413,14 @@ class SessionEntry:
         data = self.form.cleaned_data
         seen = data.get("reviewed") == fingerprint
         if has_stop(findings):
-            if not data.get("safety_override_reason", "").strip():
+            reason = data.get("safety_override_reason", "")
+            if not reason.strip():
                 self.form.add_error(
                     "safety_override_reason",
                     "A safety stop applies. Change the plan, or write why you are going ahead anyway.",
                 )
+            elif problem := override_reason_problem(reason):
+                self.form.add_error("safety_override_reason", problem)
             elif not seen:
                 self.form.add_error(
                     "safety_override_reason",
@@ -449,6 +454,8 @@ class SessionEntry:
                 values=self.values(),
                 uses=uses,
                 form_token=self.form.cleaned_data.get("form_token"),
+                findings=self.findings,
+                user=self.user,
             )
         # Rows as they are stored need no rewrite.
         unchanged = uses == [PlannedUse.of(use) for use in self.uses]
@@ -459,6 +466,7 @@ class SessionEntry:
             values=self.values(),
             uses=None if unchanged else uses,
             user=self.user,
+            findings=self.findings,
         )
 
     def conflict(self) -> TreatmentSession:
@@ -469,8 +477,26 @@ class SessionEntry:
         return current
 
 
+class AmendedUsesFormSet(TechniqueUseEditFormSet):  # type: ignore[valid-type,misc]  # a class from a factory
+    """The technique rows of a correction: a session signed without rows (loaded in bulk) may stay without."""
+
+    signed_without_rows = False
+
+    def clean(self) -> None:
+        try:
+            super().clean()
+        except ValidationError as error:
+            if not (self.signed_without_rows and error.code == "no_rows"):
+                raise
+
+
 class AmendmentForm(forms.Form):
-    """A correction to a signed session: change the values that were wrong, and say why."""
+    """A correction to a signed session: change the values and technique rows that were wrong, and say why.
+
+    The same fields, widgets and checks as the session form (``SessionForm``, the technique rows, the date bounds
+    of ``TreatmentSession.clean``); a correction of what the safety screen reads is screened like a new plan, with
+    the same stop and caution review. The rows are left as they stand when a post carries none (a script).
+    """
 
     pain_before = score_field("Pain before")
     fatigue_before = score_field("Fatigue before")
@@ -481,12 +507,28 @@ class AmendmentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why the signed session is being corrected."},
     )
+    safety_override_reason = forms.CharField(
+        label="Why go ahead despite the safety stop?",
+        help_text="A sentence that says why it was safe: kept with the correction and shown with the session.",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm_cautions = forms.BooleanField(label="I have read the cautions", required=False)
+    reviewed = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, session: TreatmentSession, **kwargs: Any):
+    def __init__(self, data: Any = None, *, session: TreatmentSession):
         self.session = session
-        self.current = amended_values(session)
-        kwargs["initial"] = self.current
-        super().__init__(*args, **kwargs)
+        self.current = corrected(session)
+        self.findings: list[Finding] = []
+        initial = {name: getattr(self.current, name) for name in AMENDABLE_FIELDS}
+        initial["started_at"] = timezone.localtime(self.current.started_at).replace(second=0, microsecond=0)
+        initial["safety_override_reason"] = self.current.safety_override_reason
+        self.data_copy = data.copy() if data is not None else None
+        if self.data_copy is not None and "started_at" not in self.data_copy:
+            # A post without the field (a script) keeps the date; the page always sends it.
+            self.data_copy["started_at"] = initial["started_at"].strftime(DATETIME_INPUT_FORMAT)
+        super().__init__(self.data_copy, initial=initial)
+        self.fields["started_at"] = copy.deepcopy(SessionForm.base_fields["started_at"])
         # The other amendable fields, as the session form has them.
         model_fields = forms.models.fields_for_model(
             TreatmentSession,
@@ -495,19 +537,88 @@ class AmendmentForm(forms.Form):
             widgets=cast(Any, SessionForm.Meta.widgets),
             error_messages=SessionForm.Meta.error_messages,
         )
-        reason = self.fields.pop("reason")
         self.fields.update(model_fields)
-        self.fields["reason"] = reason
-        self.order_fields(list(AMENDABLE_FIELDS) + ["reason"])
+        self.order_fields([*AMENDABLE_FIELDS, "reason"])
         limit_length(self, NOTE_FIELDS)
+        # The technique rows as they stand, corrected or signed; a retired technique among them stays offered.
+        rows = self.current.uses
+        techniques = Technique.objects.filter(Q(is_active=True) | Q(pk__in=[use.technique_id for use in rows]))
+        self.rows_sent = self.data_copy is not None and "uses-TOTAL_FORMS" in self.data_copy
+        rows_cut = self.data_copy is not None and self.rows_sent and cut_rows(self.data_copy, "uses")
+        self.formset = AmendedUsesFormSet(
+            self.data_copy if self.rows_sent else None,
+            initial=[{"technique": u.technique_id, "body_region": u.body_region, "pressure": u.pressure} for u in rows],
+            prefix="uses",
+            techniques=list(techniques.order_by("name")),
+            rows_cut=rows_cut,
+        )
+        self.formset.signed_without_rows = not rows
+        if not self.is_bound:
+            self.initial["reviewed"] = findings_fingerprint(screen_saved_correction(self.current))
+
+    def is_valid(self) -> bool:
+        # Both are always validated so every error shows at once.
+        form_valid = super().is_valid()
+        rows_valid = not self.rows_sent or self.formset.is_valid()
+        return form_valid and rows_valid
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if self.errors:
+        if self.errors or (self.rows_sent and not self.formset.is_valid()):
             return cleaned
-        if not self.changes():
+        if "started_at" in self.changes():
+            try:
+                check_session_start(cleaned["started_at"])
+            except ValidationError as error:
+                self.add_error("started_at", error.message_dict["started_at"])
+                return cleaned
+        if not self.changes() and self.uses() is None:
             raise ValidationError("Change at least one value to record a correction.", code="no_change")
+        self._review(cleaned)
         return cleaned
+
+    def _review(self, cleaned: dict[str, Any]) -> None:
+        """The corrected plan's safety screen: a stop needs a real reason, cautions a confirmation (as logging)."""
+        changes, uses = self.changes(), self.uses()
+        if uses is None and not {"started_at", "room_temperature_c", "pain_before"} & set(changes):
+            return
+        self.findings = screen_planned_session(
+            client=self.session.client,
+            when=changes.get("started_at", self.current.started_at),
+            uses=uses if uses is not None else self.formset_or_current_uses(),
+            room_temperature_c=changes.get("room_temperature_c", self.current.room_temperature_c),
+            pain_before=changes.get("pain_before", self.current.pain_before),
+        )
+        fingerprint = findings_fingerprint(self.findings)
+        seen = cleaned.get("reviewed") == fingerprint
+        if has_stop(self.findings):
+            reason = cleaned.get("safety_override_reason", "")
+            if not reason.strip():
+                self.add_error(
+                    "safety_override_reason",
+                    "A safety stop applies to the corrected session. Change it, or write why it went ahead anyway.",
+                )
+            elif problem := override_reason_problem(reason):
+                self.add_error("safety_override_reason", problem)
+            elif not seen:
+                self.add_error(
+                    "safety_override_reason",
+                    "The safety findings changed. Read them, check this reason still applies, and save again.",
+                )
+        if has_caution(self.findings):
+            if not cleaned.get("confirm_cautions"):
+                self.add_error("confirm_cautions", "Tick to confirm you have read the cautions.")
+            elif not seen:
+                self.add_error("confirm_cautions", "The cautions changed. Read them and confirm again.")
+                assert self.data_copy is not None  # reviewed only after a POST
+                self.data_copy.pop("confirm_cautions", None)
+        if self.data_copy is not None:
+            self.data_copy["reviewed"] = fingerprint
+
+    def formset_or_current_uses(self) -> list[PlannedUse]:
+        """The rows as they stand, with their techniques (from the form's list: no query)."""
+        by_pk = {t.pk: t for t in self.formset.techniques}
+        return [PlannedUse(by_pk[u.technique_id], u.body_region, u.pressure) for u in self.current.uses]
 
     def changes(self) -> dict[str, Any]:
         """The fields whose new value differs from the value as it stands now."""
@@ -515,10 +626,25 @@ class AmendmentForm(forms.Form):
         for name in AMENDABLE_FIELDS:
             if name not in self.cleaned_data:
                 continue
-            model_field = TreatmentSession._meta.get_field(name)
-            assert isinstance(model_field, models.Field)  # amendable fields are the session's own columns
-            now = model_field.to_python(self.current[name])
+            now = getattr(self.current, name)
+            if name == "started_at":
+                # The form holds minutes: a start with seconds that was not touched is unchanged.
+                now = now.replace(second=0, microsecond=0)
             new = self.cleaned_data[name]
             if new != now:
                 changed[name] = new
         return changed
+
+    def uses(self) -> list[PlannedUse] | None:
+        """The corrected technique rows, or None when they are as they stand (or were not sent)."""
+        if not self.rows_sent:
+            return None
+        planned = self.formset.planned_uses()
+        as_now = [(u.technique_id, u.body_region, u.pressure) for u in self.current.uses]
+        if [(u.technique.pk, u.body_region, u.pressure) for u in planned] == as_now:
+            return None
+        return planned
+
+    def override_reason(self) -> str | None:
+        """The override reason for the service, when the corrected plan meets a stop."""
+        return self.cleaned_data.get("safety_override_reason", "") if has_stop(self.findings) else None

@@ -18,8 +18,9 @@ from practice.records import ClinicalRecordDeletionError
 
 SCORE_FIELDS = ("pain_before", "pain_after", "fatigue_before", "fatigue_after")
 AFTER_SCORE_FIELDS = ("pain_after", "fatigue_after")
-# Fields a signed session may be corrected in, through an amendment.
+# Fields a signed session may be corrected in, through an amendment (its technique rows too: TECHNIQUE_USES).
 AMENDABLE_FIELDS = (
+    "started_at",
     "duration_minutes",
     "setting",
     "room_temperature_c",
@@ -35,7 +36,12 @@ AMENDABLE_FIELDS = (
 )
 # What whoever logs a session writes, in the therapist's form and the admin alike (the admin may also
 # move a draft to another client or therapist); the rest is its state and bookkeeping.
-DRAFT_FIELDS = ("started_at", *AMENDABLE_FIELDS, "safety_override_reason")
+DRAFT_FIELDS = (*AMENDABLE_FIELDS, "safety_override_reason")
+# The key of a correction of the technique rows in SessionAmendment.changes: {"from": rows, "to": rows}, each
+# row {"technique": pk, "technique_name": name, "body_region": code, "pressure": code} (the signed rows stay).
+TECHNIQUE_USES = "technique_uses"
+# The key of the override reason a correction was saved with when the corrected plan meets a safety stop.
+OVERRIDE_REASON = "safety_override_reason"
 # Plausible session dates: none before the practice kept records on computers, and none ahead of the clock
 # (a session is logged after it happens; the leeway covers a tablet's clock running a little fast).
 EARLIEST_SESSION = dt.datetime(2000, 1, 1)
@@ -43,6 +49,20 @@ FUTURE_LEEWAY = dt.timedelta(minutes=5)
 # The technique rows one session may hold: a technique per body region, with room to spare. The forms and the
 # admin refuse more before building them (a forged row count would otherwise build thousands of forms).
 MAX_TECHNIQUE_USES = 40
+
+
+def check_session_start(started_at: dt.datetime) -> None:
+    """Refuse an implausible session start, before EARLIEST_SESSION or ahead of the clock (on ``started_at``).
+
+    One rule for every writer: ``TreatmentSession.clean`` (the forms, the admin, the services), signing, amending.
+    """
+    if started_at < timezone.make_aware(EARLIEST_SESSION):
+        earliest = f"{EARLIEST_SESSION.day} {EARLIEST_SESSION:%b %Y}"
+        message = f"A session date must be on or after {earliest}."
+        raise ValidationError({"started_at": ValidationError(message, code="too_early")})
+    if started_at > timezone.now() + FUTURE_LEEWAY:
+        message = "A session cannot start in the future; log it after it happens."
+        raise ValidationError({"started_at": ValidationError(message, code="future")})
 
 
 class Guidance(models.TextChoices):
@@ -143,6 +163,12 @@ class TreatmentSessionQuerySet(models.QuerySet):
             phase_on_date=models.Subquery(phase.values("phase")[:1])
         )
 
+    def with_corrections(self):
+        """Prefetch each session's amendments, oldest first, in one query for the lot: ``sessions.corrections``
+        reads them to show each session as corrected."""
+        amendments = SessionAmendment.objects.only("session_id", "changes", "created_at").order_by("created_at", "pk")
+        return self.prefetch_related(models.Prefetch("amendments", queryset=amendments))
+
     def delete(self):
         raise ClinicalRecordDeletionError("Treatment sessions are clinical records and are never deleted.")
 
@@ -205,6 +231,16 @@ class TreatmentSession(ScoreChanges, models.Model):
             models.Index(fields=["client", "started_at"], name="session_client_started_idx"),
             models.Index(fields=["therapist", "started_at"], name="session_therapist_started_idx"),
             models.Index(fields=["started_at"], name="session_started_idx"),
+            # Small partial indexes for the owner's admin (drafts to sign, sessions saved over a safety stop):
+            # a few thousand rows each at millions of sessions, where session_started_idx would be read whole.
+            models.Index(
+                fields=["started_at"], name="session_draft_started_idx", condition=Q(status=SessionStatus.DRAFT)
+            ),
+            models.Index(
+                fields=["started_at"], name="session_override_started_idx", condition=~Q(safety_override_reason="")
+            ),
+            # The admin's setting filter: a home or hospice visit is rare among clinic sessions.
+            models.Index(fields=["setting", "started_at"], name="session_setting_started_idx"),
         ]
         constraints = [
             *(
@@ -253,15 +289,8 @@ class TreatmentSession(ScoreChanges, models.Model):
     def clean(self) -> None:
         """Plausible dates, for every writer (the therapist's form, the admin and the services)."""
         super().clean()
-        if self.started_at is None:
-            return
-        if self.started_at < timezone.make_aware(EARLIEST_SESSION):
-            earliest = f"{EARLIEST_SESSION.day} {EARLIEST_SESSION:%b %Y}"
-            message = f"A session date must be on or after {earliest}."
-            raise ValidationError({"started_at": ValidationError(message, code="too_early")})
-        if self.started_at > timezone.now() + FUTURE_LEEWAY:
-            message = "A session cannot start in the future; log it after it happens."
-            raise ValidationError({"started_at": ValidationError(message, code="future")})
+        if self.started_at is not None:
+            check_session_start(self.started_at)
 
     def missing_for_signing(self) -> list[str]:
         return [field for field in AFTER_SCORE_FIELDS if getattr(self, field) is None]
@@ -318,6 +347,8 @@ class SessionAmendment(models.Model):
 
     class Meta:
         ordering = ["session_id", "created_at"]
+        # The admin's list, newest first, and its date drill-down.
+        indexes = [models.Index(fields=["created_at"], name="amendment_created_idx")]
 
     def __str__(self) -> str:
         return f"Amendment to {self.session} by {self.author}"
@@ -337,13 +368,18 @@ def apply_amendments(
     """``values`` (any of a session's AMENDABLE_FIELDS) with every correction applied, and whether one was.
 
     ``amendments_oldest_first`` are the amendments' ``changes``; the latest correction of a field wins.
-    Amendments keep JSON values, so each is turned back into the field's own type.
+    Amendments keep JSON values, so each is turned back into the field's own type. ``started_at`` is among
+    them (a corrected date and time); TECHNIQUE_USES, when in ``values``, becomes the corrected rows as
+    stored (a list of dicts, see TECHNIQUE_USES). ``sessions.corrections`` builds on this for the pages.
     """
     result = dict(values)
     corrected = False
     for changes in amendments_oldest_first:
         for name, change in changes.items():
-            if name in result:
+            if name == TECHNIQUE_USES and name in result:
+                result[name] = [dict(row) for row in change["to"]]
+                corrected = True
+            elif name in result:
                 field = TreatmentSession._meta.get_field(name)
                 assert isinstance(field, models.Field)  # amendable fields are the session's own columns
                 result[name] = field.to_python(change["to"])

@@ -8,6 +8,7 @@ The therapist's form, the admin, a saved session's page and the caseload all com
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final, Literal
@@ -62,6 +63,36 @@ def screen_saved_session(session: TreatmentSession, uses: Iterable[TechniqueUse]
         pain_before=session.pain_before,
         phase=getattr(session, "phase_on_date", PHASE_UNKNOWN),
     )
+
+
+# A safety override is a clinical decision, kept with the session: it takes a sentence, not a keystroke.
+OVERRIDE_REASON_MIN_LENGTH = 15
+OVERRIDE_REASON_EXPECTED = "Say why it is safe to go ahead despite the stop, in a sentence."
+# Words that say nothing about why going ahead is safe: what gets typed to get past a prompt.
+_FILLER_WORDS = frozenset(
+    {"na", "ok", "okay", "test", "testing", "override", "overridden", "asdf", "qwerty", "none", "nil", "null", "tbd"}
+)
+_LETTER_WORDS = re.compile(r"[^\W\d_]+")
+# "asdfasdf", "xoxoxo", "aaaa": a short run of letters typed again and again.
+_REPEATED_RUN = re.compile(r"(.{1,4})\1+")
+
+
+def override_reason_problem(reason: str) -> str | None:
+    """What is wrong with ``reason`` as the reason for going ahead despite a safety stop, or None if it will do.
+
+    Pure, so every writer (the therapist's form, the admin, the services) applies the same rule. A reason is at
+    least OVERRIDE_REASON_MIN_LENGTH characters (spaces trimmed) with at least two different words of two or more
+    letters that are not filler ("x", "n/a", "ok", "test", "override", "asdf", "none", "-", "...", repeated
+    characters).
+    """
+    text = " ".join(reason.split())
+    if len(text) < OVERRIDE_REASON_MIN_LENGTH:
+        return OVERRIDE_REASON_EXPECTED
+    words = {word for word in _LETTER_WORDS.findall(text.lower()) if len(word) >= 2}
+    meaningful = {word for word in words if word not in _FILLER_WORDS and not _REPEATED_RUN.fullmatch(word)}
+    if len(meaningful) < 2:
+        return OVERRIDE_REASON_EXPECTED
+    return None
 
 
 def session_day(when: dt.datetime | dt.date) -> dt.date:

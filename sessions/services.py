@@ -31,22 +31,32 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from clients.body_regions import BodyRegion
 from clients.models import Client
+from practice import audit
+from practice.models import AuditAction, AuditEvent
 from practice.roles import is_owner, is_staff_member
 from practice.serialization import jsonable
+from sessions.corrections import CorrectedSession, CorrectedUse, corrected
 from sessions.models import (
     AFTER_SCORE_FIELDS,
     AMENDABLE_FIELDS,
     DRAFT_FIELDS,
     MAX_TECHNIQUE_USES,
+    OVERRIDE_REASON,
+    TECHNIQUE_USES,
+    Pressure,
     SessionAmendment,
     SessionFormToken,
     SessionStatus,
+    Technique,
     TechniqueUse,
     TreatmentSession,
-    apply_amendments,
+    check_session_start,
 )
-from sessions.safety import PlannedUse
+from sessions.safety import Finding, PlannedUse, Severity, has_stop
+from sessions.screening import override_reason_problem, screen_planned_session
+from sessions.signals import signed_sessions_changed
 
 # What an edit of a draft may change: its fields, and (in the admin) whose session it is.
 UPDATABLE_FIELDS = frozenset({"client", "therapist", *DRAFT_FIELDS})
@@ -104,8 +114,13 @@ def session_create(
     values: Mapping[str, Any],
     uses: Iterable[PlannedUse],
     form_token: uuid.UUID | None = None,
+    findings: Iterable[Finding] = (),
+    user: User | None = None,
 ) -> TreatmentSession:
     """Log a new session as a draft, with its technique rows. ``values``: any of ``DRAFT_FIELDS``.
+
+    ``findings`` is the safety screen the caller ran on what it saves: each stop among them needs a real override
+    reason in ``values`` and is recorded as a SAFETY_OVERRIDE audit event by ``user`` (default: the therapist).
 
     ``form_token`` is the one-time token of the form the session was typed into. When that form was sent
     before (a double tap, a retry after a lost answer), nothing is written: the session its first sending
@@ -119,12 +134,15 @@ def session_create(
         return saved
     session = TreatmentSession(client=client, therapist=therapist, **_checked(values, DRAFT_FIELDS))
     _validate(session)
+    findings = list(findings)
+    _check_override(session, findings)
     try:
         with transaction.atomic():
             session.save()
             _add_uses(session, uses)
             if form_token is not None:
                 SessionFormToken.objects.create(token=form_token, session=session)
+            record_overrides(session, findings, user or therapist)
     except IntegrityError:
         # Sent again while the first sending was being saved: the token's insert waited for that transaction
         # and failed once it committed (this transaction is rolled back). Return what the first one saved.
@@ -142,8 +160,11 @@ def session_update(
     values: Mapping[str, Any],
     uses: Iterable[PlannedUse] | None,
     user: User,
+    findings: Iterable[Finding] = (),
 ) -> TreatmentSession:
     """``user`` saves an edited draft, and replaces its technique rows with ``uses`` (None keeps them).
+
+    ``findings``: the safety screen of the draft as saved, as for ``session_create``.
 
     Only if it is still the draft at ``version``, the one the form was opened at; else EditConflict, and
     nothing changes. Returns the session as written. SessionWriteRefused when ``edit_refusal()`` says so.
@@ -160,6 +181,8 @@ def session_update(
     for name, value in values.items():
         setattr(edited, name, value)
     _validate(edited)
+    findings = list(findings)
+    _check_override(edited, findings)
     edited.version, edited.updated_at = version + 1, timezone.now()
     with transaction.atomic():
         # The version check and the write are one statement, so two saves cannot both win.
@@ -171,6 +194,7 @@ def session_update(
         if uses is not None:
             session.technique_uses.all().delete()
             _add_uses(session, uses)
+        record_overrides(edited, findings, user)
     return _as_written(edited)
 
 
@@ -179,6 +203,14 @@ def session_sign(*, session: TreatmentSession, user: User) -> TreatmentSession:
     _refuse(sign_refusal(session=session, user=user))
     if session.is_signed:
         raise ValidationError("This session is already signed.")
+    try:
+        # A draft saved before dates ahead of the clock were refused is not signed until it has happened.
+        check_session_start(session.started_at)
+    except ValidationError as error:
+        raise ValidationError(
+            f"{error.message_dict['started_at'][0]} Correct the date and time (edit the draft), then sign it.",
+            code="future",
+        ) from None
     missing = session.missing_for_signing()
     if missing:
         raise ValidationError(
@@ -190,6 +222,8 @@ def session_sign(*, session: TreatmentSession, user: User) -> TreatmentSession:
         updated = TreatmentSession.objects.filter(
             pk=session.pk, status=SessionStatus.DRAFT, version=session.version
         ).update(status=SessionStatus.SIGNED, signed_at=now, signed_by=user, version=session.version + 1)
+        if updated:
+            signed_sessions_changed.send(sender=TreatmentSession, client_id=session.client_id)
     if not updated:
         raise ValidationError("Someone else changed or signed this session; reload it and try again.", code="conflict")
     session.refresh_from_db()
@@ -197,11 +231,21 @@ def session_sign(*, session: TreatmentSession, user: User) -> TreatmentSession:
 
 
 def session_amend(
-    *, session: TreatmentSession, author: User, reason: str, changes: Mapping[str, Any]
+    *,
+    session: TreatmentSession,
+    author: User,
+    reason: str,
+    changes: Mapping[str, Any],
+    uses: Iterable[PlannedUse] | None = None,
+    safety_override_reason: str | None = None,
 ) -> SessionAmendment:
     """Record a correction to a signed session, leaving the signed original intact.
 
-    The signed row itself never changes (nor its version): the amendment is a row of its own.
+    The signed row itself never changes (nor its version): the amendment is a row of its own. ``changes``: new
+    values of AMENDABLE_FIELDS (``started_at`` too); ``uses``: the corrected technique rows, all of them (None
+    keeps them as they stand). A correction of what the safety screen reads (date, rows, room temperature, pain
+    before) is screened like a new plan: a stop takes a real ``safety_override_reason`` (kept in the amendment
+    when it differs from the one the session stands with), recorded as SAFETY_OVERRIDE audit events by ``author``.
     """
     _refuse(amend_refusal(session=session, user=author))
     if not session.is_signed:
@@ -209,29 +253,118 @@ def session_amend(
     unknown = sorted(set(changes) - set(AMENDABLE_FIELDS))
     if unknown:
         raise ValidationError(f"These fields cannot be amended: {', '.join(unknown)}.")
-    if not changes:
+    if not changes and uses is None:
         raise ValidationError("An amendment must change at least one field.")
-    current = amended_values(session)
-    recorded = {}
+    current = corrected(session)
+    recorded: dict[str, Any] = {}
     for name, value in changes.items():
         field = TreatmentSession._meta.get_field(name)
         assert isinstance(field, models.Field)  # amendable fields are the session's own columns
         cleaned = field.clean(value, session)
         if name in AFTER_SCORE_FIELDS and cleaned is None:
             raise ValidationError({name: "A signed session keeps its after-scores."})
-        recorded[name] = {"from": jsonable(current[name]), "to": jsonable(cleaned)}
+        if name == "started_at":
+            check_session_start(cleaned)
+        recorded[name] = {"from": jsonable(getattr(current, name)), "to": jsonable(cleaned)}
+    planned = None if uses is None else _checked_amended_uses(uses)
+    if planned is not None:
+        rows = [CorrectedUse(use.technique.pk, use.technique.name, use.body_region, use.pressure) for use in planned]
+        if rows != current.uses:
+            recorded[TECHNIQUE_USES] = {
+                "from": [u.as_stored() for u in current.uses],
+                "to": [u.as_stored() for u in rows],
+            }
+    if not recorded:
+        raise ValidationError("An amendment must change at least one field.")
+    findings = _screen_amended(current, recorded, planned)
+    if has_stop(findings):
+        override = (safety_override_reason if safety_override_reason is not None else "").strip()
+        if not override:
+            message = "A safety stop applies to the corrected session. Change it, or write why it went ahead anyway."
+            raise ValidationError({OVERRIDE_REASON: ValidationError(message, code="override_missing")})
+        if problem := override_reason_problem(override):
+            raise ValidationError({OVERRIDE_REASON: ValidationError(problem, code="override_reason")})
+        if override != current.safety_override_reason:
+            recorded[OVERRIDE_REASON] = {"from": current.safety_override_reason, "to": override}
     amendment = SessionAmendment(session=session, author=author, reason=reason, changes=recorded)
     amendment.full_clean()
     with transaction.atomic():
         amendment.save()
+        record_overrides(session, findings, author)
+        signed_sessions_changed.send(sender=TreatmentSession, client_id=session.client_id)
     return amendment
 
 
+def _checked_amended_uses(uses: Iterable[PlannedUse]) -> list[PlannedUse]:
+    """Corrected technique rows hold what a session's rows may hold (the form says so first, on each row)."""
+    rows = _checked_uses(uses)
+    if not rows:
+        raise ValidationError("Keep at least one technique with the body region it was used on.", code="no_rows")
+    seen = set()
+    for use in rows:
+        if use.body_region not in BodyRegion.values:
+            raise ValidationError("Choose a body region from the list.", code="invalid_region")
+        if use.pressure not in Pressure.values:
+            raise ValidationError("Choose a pressure from the list.", code="invalid_pressure")
+        key = (use.technique.pk, use.body_region)
+        if key in seen:
+            raise ValidationError(f"{use.technique.name} is listed twice on the same body region.", code="duplicate")
+        seen.add(key)
+    return rows
+
+
+# A correction of any of these re-runs the safety screen on the session as corrected.
+_SCREENED = frozenset({"started_at", TECHNIQUE_USES, "room_temperature_c", "pain_before"})
+
+
+def _screen_amended(
+    current: CorrectedSession, recorded: Mapping[str, Any], planned: list[PlannedUse] | None
+) -> list[Finding]:
+    """The safety screen of the session as it will stand, when the correction changes what the screen reads."""
+    if not _SCREENED & set(recorded):
+        return []
+    if planned is None:
+        techniques = Technique.objects.in_bulk([use.technique_id for use in current.uses])
+        planned = [PlannedUse(techniques[u.technique_id], u.body_region, u.pressure) for u in current.uses]
+
+    def value(name: str) -> Any:
+        return getattr(current, name) if name not in recorded else recorded[name]["to"]
+
+    when = recorded["started_at"]["to"] if "started_at" in recorded else current.started_at
+    return screen_planned_session(
+        client=current.session.client,
+        when=models.DateTimeField().to_python(when),
+        uses=planned,
+        room_temperature_c=models.DecimalField(max_digits=3, decimal_places=1).to_python(value("room_temperature_c")),
+        pain_before=value("pain_before"),
+    )
+
+
+def record_overrides(session: TreatmentSession, findings: Iterable[Finding], user: User) -> list[AuditEvent]:
+    """Record each stop among ``findings`` that ``session`` was saved over, as its own SAFETY_OVERRIDE audit event.
+
+    Call it inside the transaction that writes the session (create, update, an amendment that re-screens), after
+    checking the reason (``sessions.screening.override_reason_problem``). The event names the finding's code as its
+    ``object_type`` ("acute_flare") and the session as its ``object_id``: codes and ids only, never health text.
+    """
+    return [
+        audit.record(
+            None,
+            AuditAction.SAFETY_OVERRIDE,
+            object_type=finding.code,
+            object_id=session.pk,
+            client_id=session.client_id,
+            actor=user,
+        )
+        for finding in findings
+        if finding.severity == Severity.STOP
+    ]
+
+
 def amended_values(session: TreatmentSession) -> dict[str, Any]:
-    """The session's amendable fields as they stand after every amendment, oldest first."""
-    values = {name: getattr(session, name) for name in AMENDABLE_FIELDS}
-    changes = session.amendments.order_by("created_at", "pk").values_list("changes", flat=True)
-    return apply_amendments(values, changes)[0]
+    """The session's amendable fields as they stand after every amendment (``sessions.corrections``)."""
+    c = corrected(session)
+    return {name: getattr(c, name) for name in AMENDABLE_FIELDS}
 
 
 def _refuse(refusal: str | None) -> None:
@@ -291,6 +424,18 @@ def _checked(values: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any
     if unknown:
         raise ValueError(f"These fields are not written this way: {', '.join(unknown)}.")
     return dict(values)
+
+
+def _check_override(session: TreatmentSession, findings: list[Finding]) -> None:
+    """Saving over a stop in ``findings`` takes a real reason (the forms say so first, on the field)."""
+    if not any(finding.severity == Severity.STOP for finding in findings):
+        return
+    reason = session.safety_override_reason
+    if not reason.strip():
+        message = "A safety stop applies. Change the plan, or write why you are going ahead anyway."
+        raise ValidationError({"safety_override_reason": ValidationError(message, code="override_missing")})
+    if problem := override_reason_problem(reason):
+        raise ValidationError({"safety_override_reason": ValidationError(problem, code="override_reason")})
 
 
 def _validate(session: TreatmentSession) -> None:

@@ -6,9 +6,15 @@ On PostgreSQL, triggers (migration practice 0003) enforce the same rules for SQL
 from typing import Any
 
 from django.db.models.signals import pre_delete, pre_save
+from django.dispatch import Signal
 
 from practice.records import never_delete
 from sessions.models import SessionAmendment, SessionStatus, SignedSessionLockedError, TechniqueUse, TreatmentSession
+
+# Sent with ``client_id`` by sessions.services after a session of that client is signed or amended, inside the
+# same transaction: apps that keep figures derived from signed sessions (outcomes) listen without this app
+# importing them.
+signed_sessions_changed = Signal()
 
 
 def refuse_signed_technique_delete(sender: type[TechniqueUse], instance: TechniqueUse, **kwargs: Any) -> None:

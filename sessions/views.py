@@ -12,20 +12,21 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.models import Client, phase_label
 from clients.selectors import client_for_user, phase_on
 from practice import audit
 from practice.access import SignedInRequest, clinician_required
+from practice.autosave import autosave_discard, autosave_restore, without_errors
 from practice.history import history_recorded_by_app
 from practice.models import record_history
-from sessions.forms import AmendmentForm, SessionEntry, SessionForm, findings_fingerprint
-from sessions.models import SessionAmendment, Setting, TreatmentSession
+from sessions.corrections import change_rows, screen_saved_correction
+from sessions.forms import AmendmentForm, SessionEntry, findings_fingerprint
+from sessions.models import TreatmentSession
 from sessions.safety import Finding, has_caution, has_stop
 from sessions.screening import screen_planned_session, screen_saved_session, session_day
-from sessions.selectors import session_for_user
+from sessions.selectors import session_for_user, session_with_corrections
 from sessions.services import (
     EditConflict,
     SessionWriteRefused,
@@ -72,6 +73,8 @@ def _render_form(request: HttpRequest, entry: SessionEntry, *, status: int = 200
         show_confirm=has_caution(shown),
         # When only the review is pending, the safety panel says what to do: no red banner.
         show_error_banner=bool(set(form.errors) - REVIEW_FIELDS) or bool(entry.formset.total_error_count()),
+        # The page's script keeps a copy of this form as it is typed (practice.autosave).
+        autosave_form="session-form",
     )
     return render(request, "sessions/session_form.html", context, status=status)
 
@@ -83,7 +86,9 @@ def new(request: SignedInRequest, client_id: int) -> HttpResponse:
     refusal = create_refusal(client=client)
     if refusal:
         return _refused_new(request, client, refusal)
-    entry = SessionEntry(client=client, user=request.user, data=request.POST if request.method == "POST" else None)
+    # After signing in again: what was typed before the sign-out (practice.autosave).
+    kept = autosave_restore(request) if request.method == "GET" else None
+    entry = SessionEntry(client=client, user=request.user, data=request.POST if request.method == "POST" else kept)
     if request.method == "POST" and entry.is_valid() and entry.review():
         try:
             session = entry.save()
@@ -94,9 +99,12 @@ def new(request: SignedInRequest, client_id: int) -> HttpResponse:
         else:
             # The same form sent again (a double tap, a retry) lands on the session its first sending saved.
             audit.record(request, audit.READ if session.resubmitted else audit.CREATE, obj=session)
+            autosave_discard(user=request.user, path=request.path)
             messages.success(request, "Session saved as a draft. Sign it once the after-scores are in.")
             return redirect("sessions:detail", session_id=session.pk)
     audit.record(request, audit.READ, obj=client)
+    if kept is not None:
+        without_errors(entry.form, entry.formset)
     return _render_form(request, entry)
 
 
@@ -118,15 +126,19 @@ def edit(request: SignedInRequest, session_id: int) -> HttpResponse:
     refusal = None if session.is_signed else edit_refusal(session=session, user=request.user)
     if refusal:
         return _refused(request, session, audit.CHANGE, refusal)
+    kept = autosave_restore(request) if request.method == "GET" else None
     entry = SessionEntry(
         client=session.client,
         user=request.user,
         session=session,
-        data=request.POST if request.method == "POST" else None,
+        data=request.POST if request.method == "POST" else kept,
     )
     if request.method == "GET":
         audit.record(request, audit.READ, obj=session)
-        return _render_form(request, entry, alerts=_prime_review(entry, session))
+        alerts = _prime_review(entry, session)
+        if kept is not None:
+            without_errors(entry.form, entry.formset)
+        return _render_form(request, entry, alerts=alerts)
     if session.is_signed:
         # Signed while this form was open: nothing is saved, and what was typed stays on screen.
         audit.record(request, audit.READ, obj=session)
@@ -143,6 +155,7 @@ def edit(request: SignedInRequest, session_id: int) -> HttpResponse:
         # The conditional update goes around save(), so the change history is written here.
         record_history(saved, user=request.user, reason="Draft edited")
         audit.record(request, audit.CHANGE, obj=saved)
+        autosave_discard(user=request.user, path=request.path)
         messages.success(request, "Changes saved.")
         return redirect("sessions:detail", session_id=session.pk)
     audit.record(request, audit.READ, obj=session)
@@ -181,16 +194,17 @@ def _render_conflict(request: HttpRequest, entry: SessionEntry) -> HttpResponse:
 @clinician_required
 def detail(request: SignedInRequest, session_id: int) -> HttpResponse:
     session = session_for_user(request, session_id)
-    uses = list(session.technique_uses.select_related("technique"))
-    amendments = list(session.amendments.select_related("author").order_by("created_at", "pk"))
+    # The session as corrected (sessions.corrections), and its amendments in words.
+    shown, amendments = session_with_corrections(session)
     signed = session.is_signed
     context = {
         "session": session,
         "client": session.client,
-        "uses": uses,
-        "findings": screen_saved_session(session, uses),
-        "amendments": [(a, _change_rows(a)) for a in amendments],
-        "phase_label": phase_label(session.phase_on_date),  # type: ignore[attr-defined]  # with_phase()
+        "shown": shown,
+        "findings": screen_saved_correction(shown),
+        "amendments": [(a, change_rows(a.changes)) for a in amendments],
+        "phase": shown.phase,
+        "phase_label": phase_label(shown.phase),
         # Why this person may not edit, sign or amend it (the page offers only what they may do).
         "edit_refusal": None if signed else edit_refusal(session=session, user=request.user),
         "sign_refusal": None if signed else sign_refusal(session=session, user=request.user),
@@ -198,27 +212,6 @@ def detail(request: SignedInRequest, session_id: int) -> HttpResponse:
     }
     audit.record(request, audit.READ, obj=session)
     return render(request, "sessions/session_detail.html", context)
-
-
-def _change_rows(amendment: SessionAmendment) -> list[tuple[str, str, str]]:
-    """(field label, from, to) in words, for one amendment."""
-    rows = []
-    for name, change in amendment.changes.items():
-        label = SessionForm.Meta.labels.get(name) or getattr(
-            TreatmentSession._meta.get_field(name), "verbose_name", name
-        )
-        rows.append((str(capfirst(label)), _display(name, change["from"]), _display(name, change["to"])))
-    return rows
-
-
-def _display(name: str, value) -> str:
-    if value in (None, ""):
-        return "—"
-    if name == "setting":
-        return Setting(value).label if value in Setting.values else str(value)
-    if name == "room_temperature_c":
-        return f"{value} °C"
-    return str(value)
 
 
 @clinician_required
@@ -260,7 +253,12 @@ def amend(request: SignedInRequest, session_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             amendment = session_amend(
-                session=session, author=request.user, reason=form.cleaned_data["reason"], changes=form.changes()
+                session=session,
+                author=request.user,
+                reason=form.cleaned_data["reason"],
+                changes=form.changes(),
+                uses=form.uses(),
+                safety_override_reason=form.override_reason(),
             )
         except SessionWriteRefused as error:
             return _refused(request, session, audit.AMEND, " ".join(error.messages))
@@ -271,4 +269,14 @@ def amend(request: SignedInRequest, session_id: int) -> HttpResponse:
             messages.success(request, "Correction recorded. The signed original is kept beside it.")
             return redirect("sessions:detail", session_id=session.pk)
     audit.record(request, audit.READ, obj=session)
-    return render(request, "sessions/session_amend.html", {"session": session, "client": session.client, "form": form})
+    context = {
+        "session": session,
+        "client": session.client,
+        "form": form,
+        "formset": form.formset,
+        "shown": form.current,
+        "findings": form.findings,
+        "has_stop": has_stop(form.findings),
+        "has_caution": has_caution(form.findings),
+    }
+    return render(request, "sessions/session_amend.html", context)

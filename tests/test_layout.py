@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["practice", "clients", "sessions", "portal", "workspace", "outcomes"]
+LAYERS = ["practice", "clients", "measures", "sessions", "portal", "workspace", "outcomes"]
 PRODUCT_APPS = {*LAYERS, "devtools"}
 
 

@@ -12,15 +12,22 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from clients.models import Client, ClientQuerySet, DiseasePhase, phase_label
+from clients.models import Client, ClientQuerySet, DiseasePhase, Phase, phase_label
+from clients.selectors import with_latest_self_reports
+from measures.selectors import with_latest_score, with_questionnaire_due
 from sessions.models import TreatmentSession
 from sessions.safety import Finding
 from sessions.screening import screen_planned_session
+from sessions.trends.report import MEANINGFUL_CHANGE
 
 # Studies of massage in MS ran weekly sessions; the next one is due a week after the last.
 SESSION_CADENCE = dt.timedelta(days=7)
 CASELOAD_PAGE_SIZE = 25
 RECORD_SESSIONS_PAGE_SIZE = 20
+# "Your drafts to sign" on the caseload: the oldest this many (the oldest need signing first).
+DRAFTS_SHOWN = 20
+# A "How I feel today" entry is news for the caseload while it is this recent and came after the last session.
+NOTABLE_SELF_REPORT_DAYS = 14
 
 # A client queryset of any class (ClientQuerySet keeps its methods through these helpers).
 ClientsT = TypeVar("ClientsT", bound=QuerySet[Client])
@@ -54,26 +61,96 @@ def caseload(user: AbstractBaseUser | AnonymousUser, *, search: str = "", archiv
     clients = Client.objects.cared_for_by(user)
     clients = clients if archived else clients.active()
     clients = name_matches(clients, search)
-    return with_last_session(clients.with_current_phase()).order_by("last_name", "first_name", "pk")
+    clients = with_questionnaire_due(with_latest_self_reports(with_last_session(clients.with_current_phase())))
+    return clients.order_by("last_name", "first_name", "pk")
+
+
+@dataclass(frozen=True)
+class Feeling:
+    """A client's latest "How I feel today" entry, with its rise against the entry before it.
+
+    A rise is measured against the client's previous entry, not a session's before-score: both are the client's
+    own ratings of a day at home, so the change says how they feel now against how they felt last time.
+    """
+
+    recorded_on: dt.date
+    pain: int
+    fatigue: int
+    note: str
+    previous_pain: int | None
+    previous_fatigue: int | None
+
+    @property
+    def pain_rise(self) -> int:
+        return 0 if self.previous_pain is None else self.pain - self.previous_pain
+
+    @property
+    def fatigue_rise(self) -> int:
+        return 0 if self.previous_fatigue is None else self.fatigue - self.previous_fatigue
+
+    @property
+    def rises(self) -> list[str]:
+        """The big rises (MEANINGFUL_CHANGE points or more) in words: "pain up 3 (3 → 6)"."""
+        rises = []
+        for name, rise, now in (("pain", self.pain_rise, self.pain), ("fatigue", self.fatigue_rise, self.fatigue)):
+            if rise >= MEANINGFUL_CHANGE:
+                rises.append(f"{name} up {rise} ({now - rise} → {now})")
+        return rises
+
+    def is_notable(self, last_session_at: dt.datetime | None) -> bool:
+        """A big rise or a note, written in the last NOTABLE_SELF_REPORT_DAYS and not before the last session."""
+        if not (self.rises or self.note):
+            return False
+        if self.recorded_on < timezone.localdate() - dt.timedelta(days=NOTABLE_SELF_REPORT_DAYS):
+            return False
+        return last_session_at is None or self.recorded_on >= timezone.localdate(last_session_at)
+
+
+def latest_feeling(client: Client) -> Feeling | None:
+    """The latest entry of a client from :func:`caseload` or :func:`record_clients` (annotated), or None."""
+    recorded_on: dt.date | None = getattr(client, "latest_report_on", None)
+    if recorded_on is None:
+        return None
+    return Feeling(
+        recorded_on=recorded_on,
+        pain=client.latest_report_pain,  # type: ignore[attr-defined]  # with_latest_self_reports()
+        fatigue=client.latest_report_fatigue,  # type: ignore[attr-defined]  # likewise
+        note=client.latest_report_note or "",  # type: ignore[attr-defined]  # likewise
+        previous_pain=client.previous_report_pain,  # type: ignore[attr-defined]  # likewise
+        previous_fatigue=client.previous_report_fatigue,  # type: ignore[attr-defined]  # likewise
+    )
 
 
 @dataclass(frozen=True)
 class CaseloadRow:
-    """One client as the caseload shows them: phase, cadence and the safety findings that apply now."""
+    """One client as the caseload shows them: phase, cadence, the safety findings that apply now, how they feel."""
 
     client: Client
     phase: str | None
     last_session_at: dt.datetime | None
     next_due_on: dt.date | None
     alerts: list[Finding]
+    feeling: Feeling | None = None
+    # No MFIS-5 (or other active instrument) in the last 4 weeks of a course (measures.selectors).
+    questionnaire_due: bool = False
 
     @property
     def phase_label(self) -> str:
         return phase_label(self.phase)
 
     @property
+    def is_paused(self) -> bool:
+        """In an acute flare now: massage is not advised, so no session is due (nor overdue) until it settles."""
+        return self.phase == Phase.ACUTE_FLARE
+
+    @property
     def is_overdue(self) -> bool:
-        return self.next_due_on is not None and self.next_due_on < timezone.localdate()
+        return not self.is_paused and self.next_due_on is not None and self.next_due_on < timezone.localdate()
+
+    @property
+    def notable_feeling(self) -> Feeling | None:
+        """The latest "How I feel today" entry when the caseload should flag it (a big rise, a note), else None."""
+        return self.feeling if self.feeling is not None and self.feeling.is_notable(self.last_session_at) else None
 
 
 def next_due_on(last_session_at: dt.datetime | None) -> dt.date | None:
@@ -92,6 +169,8 @@ def caseload_row(client: Client) -> CaseloadRow:
         last_session_at=last_session_at,
         next_due_on=next_due_on(last_session_at),
         alerts=screen_planned_session(client=client, when=timezone.localdate(), phase=phase),
+        feeling=latest_feeling(client),
+        questionnaire_due=bool(getattr(client, "questionnaire_due", False)),
     )
 
 
@@ -100,7 +179,8 @@ def record_clients() -> ClientQuerySet:
 
     Pass it to ``clients.selectors.client_for_user``, which scopes it to who asks.
     """
-    return with_last_session(Client.objects.with_current_phase().select_related("user"))
+    clients = with_latest_self_reports(with_last_session(Client.objects.with_current_phase().select_related("user")))
+    return with_latest_score(with_questionnaire_due(clients))
 
 
 def phase_history(client: Client) -> list[DiseasePhase]:
@@ -116,3 +196,32 @@ def record_sessions(client: Client) -> QuerySet[TreatmentSession]:
         .with_phase()
         .order_by("-started_at", "-pk")
     )
+
+
+@dataclass(frozen=True)
+class DraftToSign:
+    session: TreatmentSession
+    age_days: int
+
+    @property
+    def age_label(self) -> str:
+        if self.age_days < 1:
+            return "from today"
+        return f"{self.age_days} day{'' if self.age_days == 1 else 's'} old"
+
+
+def drafts_to_sign(user: AbstractBaseUser | AnonymousUser) -> list[DraftToSign]:
+    """``user``'s own unsigned drafts, oldest session first, with their age in days: the oldest DRAFTS_SHOWN + 1.
+
+    One query. Drafts of archived clients, or of clients ``user`` no longer cares for, are left out: they cannot
+    be signed from here. The age counts from the session's day, as a note is best signed the day it is written.
+    """
+    drafts = (
+        TreatmentSession.objects.drafts()
+        .visible_to(user)
+        .filter(therapist_id=user.pk, client__archived_at__isnull=True)
+        .select_related("client")
+        .order_by("started_at", "pk")[: DRAFTS_SHOWN + 1]
+    )
+    today = timezone.localdate()
+    return [DraftToSign(draft, (today - timezone.localdate(draft.started_at)).days) for draft in drafts]

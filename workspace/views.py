@@ -11,17 +11,20 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.formats import date_format
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from clients.body_regions import region_labels
 from clients.forms import ClientProfileForm, PhaseEndForm, PhaseStartForm
 from clients.models import ClearanceCondition, Client, DiseasePhase, Goal, phase_label
 from clients.selectors import client_for_user
+from portal.fhir import CLINICIAN, bundle_response, client_bundle
 from portal.invitations import portal_invitation_possible
 from practice import audit
 from practice.access import clinician_required
 from practice.roles import is_owner
+from sessions.corrections import corrected_list, with_corrections
 from workspace import selectors
 
 
@@ -31,11 +34,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
     archived = request.GET.get("archived") == "1"
     clients = selectors.caseload(request.user, search=search, archived=archived)
     page = Paginator(clients, selectors.CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    drafts = selectors.drafts_to_sign(request.user)
     context = {
         "page": page,
         "rows": [selectors.caseload_row(client) for client in page],
         "search": search,
         "archived": archived,
+        "drafts": drafts[: selectors.DRAFTS_SHOWN],
+        "more_drafts": len(drafts) > selectors.DRAFTS_SHOWN,
     }
     return render(request, "workspace/caseload.html", context)
 
@@ -51,12 +57,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _record_context(request: HttpRequest, client: Client) -> dict:
     phases = selectors.phase_history(client)
     current = next((p for p in phases if p.is_current), None)
-    sessions = Paginator(selectors.record_sessions(client), selectors.RECORD_SESSIONS_PAGE_SIZE)
+    sessions = Paginator(with_corrections(selectors.record_sessions(client)), selectors.RECORD_SESSIONS_PAGE_SIZE)
     sessions_page = sessions.get_page(request.GET.get("page"))
-    sessions_page.object_list = list(sessions_page.object_list)
+    # Each session as corrected (sessions.corrections): amended values, marked, the original a click away.
+    sessions_page.object_list = corrected_list(sessions_page.object_list)  # type: ignore[assignment]  # rows to show
     for session in sessions_page.object_list:
-        # phase_on_date: annotated by with_phase(); phase_label: set here for the template.
-        session.phase_label = phase_label(session.phase_on_date)  # type: ignore[attr-defined]
+        # phase: on the (corrected) session date; phase_label: set here for the template.
+        session.phase_label = phase_label(session.phase)  # type: ignore[attr-defined]
     return {
         "client": client,
         "row": selectors.caseload_row(client),
@@ -187,3 +194,14 @@ def phase_end(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"client": client, "form": form, "current_phase": current, "action": "end"}
     audit.record(request, audit.READ, obj=client)
     return render(request, "workspace/phase_form.html", context)
+
+
+@clinician_required
+@require_GET
+def fhir_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The client's record as a FHIR R4 Bundle (portal/fhir.py), SOAP notes included; exported as the trend CSV is."""
+    client = client_for_user(request, pk)
+    filename = f"client-{client.pk}-fhir-{timezone.localdate():%Y-%m-%d}.json"
+    response = bundle_response(client_bundle(client, CLINICIAN), filename)
+    audit.record(request, audit.EXPORT, object_type="fhir_json", object_id=client.pk, client_id=client.pk)
+    return response

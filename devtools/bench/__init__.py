@@ -20,10 +20,12 @@ def run_bench(
     warmup: int,
     only: str = "",
     audit_events: int = DEFAULT_AUDIT_EVENTS,
+    admin_options: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Prepare, measure every page, and return the report (as written to JSON)."""
+    """Prepare, measure every page (and every admin changelist option), and return the report (as in the JSON)."""
     data = dataset.prepare(audit_events=audit_events, log=log)
     size = dataset.data_set_size()  # before measuring: the POST page adds sessions
-    results, bare_ms = harness.measure(data, pages.pages(), repeat=repeat, warmup=warmup, only=only, log=log)
+    measured = pages.pages() + (pages.admin_option_pages() if admin_options else [])
+    results, bare_ms = harness.measure(data, measured, repeat=repeat, warmup=warmup, only=only, log=log)
     return report.build_report(data, data_set=size, results=results, bare_ms=bare_ms, repeat=repeat, warmup=warmup)

@@ -12,10 +12,14 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import models
+from django.http import QueryDict
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, SelfReport
-from devtools.bench.dataset import RECORD_SIZE, TREND_SIZES, BenchData
+from devtools.admin_options import changelist_options, registered_changelists
+from devtools.bench.dataset import OWNER_USERNAME, RECORD_SIZE, TREND_SIZES, BenchData
+from outcomes import selectors as outcomes_selectors
+from outcomes.forms import ReportFilterForm
 from practice.models import AuditEvent
 from sessions.models import SessionAmendment, Technique, TechniqueUse, TreatmentSession
 
@@ -166,7 +170,33 @@ def pages() -> list[Page]:
             target_ms=ADMIN_TARGET_MS,
             raw=_audit_raw,
         ),
+        *_outcomes_pages(),
     ]
+
+
+def admin_option_pages() -> list[Page]:
+    """Every filter, sortable column, search and drill-down level of every big changelist, as the owner.
+
+    The same options the index-plan test checks (devtools/admin_options.py); each at the admin's target, with
+    no raw fetch of its own (the plain changelists above have theirs). Names start "admin option"
+    (``bench --only "admin option"``; ``--skip-admin-options`` leaves them out).
+    """
+    owner = User.objects.filter(username=OWNER_USERNAME).first()
+    if owner is None:  # measured after dataset.prepare(), which creates the bench owner
+        return []
+    result: dict[str, Page] = {}
+    for model_admin in registered_changelists():
+        meta = model_admin.model._meta
+        for query in changelist_options(model_admin, owner, year=_last_year(), search_term="patel"):
+            name = f"admin option {meta.label_lower}?{query}"
+            result[name] = Page(
+                name,
+                f"admin:{meta.app_label}_{meta.model_name}_changelist",
+                "owner",
+                query=query,
+                target_ms=ADMIN_TARGET_MS,
+            )
+    return list(result.values())
 
 
 # --- raw fetches: the rows each page shows, read with hand-written SQL ------------------------------------------------
@@ -353,3 +383,77 @@ def _audit_raw(data: BenchData) -> Statements:
 
 def _last_year() -> int:
     return timezone.localdate().year - 1
+
+
+OUTCOMES_TARGET_MS = 500.0
+
+
+def _outcomes_pages() -> list[Page]:
+    """The owner's outcomes report (issue 14): default range, all time, each filter, and each CSV file.
+
+    The raw fetch is the report's own SQL for what the page or file shows (courses; techniques; visits by
+    therapist), so the ratio to it is the cost of the view, the statistics and the rendering.
+    """
+    all_time = "start=&end="
+    # The demo's first therapist (seed_demo), who saw a share of every large practice's clients.
+    therapist = User.objects.filter(username="maria").values_list("pk", flat=True).first() or 0
+    report = [
+        ("outcomes report (last 12 months)", ""),
+        ("outcomes report (all time)", all_time),
+        ("outcomes report, filter MS type", "ms_type=rrms"),
+        ("outcomes report, filter phase", "phase=remission"),
+        ("outcomes report, filter therapist", f"therapist={therapist}"),
+        ("outcomes report, 12 treatments, all time", f"{all_time}&treatments=12"),
+    ]
+    reads = {"summary": ("courses",), "courses": ("courses",), "techniques": ("techniques",), "therapists": ()}
+    csvs = [
+        (f"outcomes {name}.csv ({label})", f"outcomes:{name}_csv", query, reads[name])
+        for name in ("summary", "courses", "techniques", "therapists")
+        for label, query in (("last 12 months", ""), ("all time", all_time))
+    ]
+    everything = ("courses", "techniques", "therapists")
+    return [
+        *(
+            Page(
+                name,
+                "outcomes:report",
+                "owner",
+                query=query,
+                target_ms=OUTCOMES_TARGET_MS,
+                raw=_outcomes_raw(query, everything),
+            )
+            for name, query in report
+        ),
+        *(
+            Page(
+                name,
+                url,
+                "owner",
+                query=query,
+                target_ms=OUTCOMES_TARGET_MS,
+                raw=_outcomes_raw(query, parts or ("therapists",)),
+            )
+            for name, url, query, parts in csvs
+        ),
+    ]
+
+
+def _outcomes_raw(query: str, parts: tuple[str, ...]) -> Callable[[BenchData], Statements]:
+    def raw(data: BenchData) -> Statements:
+        filters = ReportFilterForm(QueryDict(query)).filters()
+        statements: Statements = []
+        if "courses" in parts:
+            statements.append(outcomes_selectors.courses_query(filters))
+        if "techniques" in parts:
+            statements.append(outcomes_selectors.techniques_query(filters))
+        if "therapists" in parts:
+            statements.append(
+                (
+                    "SELECT therapist_id, COUNT(*) FROM outcomes_visit WHERE day >= %s AND day <= %s"
+                    " GROUP BY therapist_id",
+                    [filters.first_day, filters.last_day],
+                )
+            )
+        return statements
+
+    return raw

@@ -2,6 +2,9 @@
 
 Loading costs five queries whatever the number of sessions: sessions, their technique uses,
 their amendments, the phases overlapping the range and the client's self-reports.
+
+Sessions are reported as corrected (``sessions.corrections``): corrected scores, technique rows and date and time
+(the range, the order, the phase and the time of day follow a corrected date).
 """
 
 import datetime as dt
@@ -9,12 +12,19 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, PhaseTimeline, SelfReport
 from practice.dates import local_midnight
-from sessions.models import SessionAmendment, SessionStatus, TechniqueUse, TreatmentSession, apply_amendments
+from sessions.models import (
+    TECHNIQUE_USES,
+    SessionAmendment,
+    SessionStatus,
+    TechniqueUse,
+    TreatmentSession,
+    apply_amendments,
+)
 from sessions.trends.report import SelfReportPoint, SessionPoint, TrendReport
 from sessions.trends.statistics import (
     change_summary,
@@ -27,7 +37,15 @@ from sessions.trends.statistics import (
 )
 
 # The session's own values a report shows; amendments to any of them count, to other fields not.
-_REPORTED_FIELDS = ("duration_minutes", "setting", "pain_before", "pain_after", "fatigue_before", "fatigue_after")
+_REPORTED_FIELDS = (
+    "started_at",
+    "duration_minutes",
+    "setting",
+    "pain_before",
+    "pain_after",
+    "fatigue_before",
+    "fatigue_after",
+)
 
 
 def trend_report(
@@ -38,10 +56,11 @@ def trend_report(
     None for ``start`` or ``end`` leaves the range open on that side; ``signed_only`` leaves drafts out.
     """
     sessions_qs = _sessions_in_range(client, start, end, signed_only)
-    rows = list(sessions_qs.values("id", "started_at", "status", *_REPORTED_FIELDS))
+    rows = list(sessions_qs.values("id", "status", *_REPORTED_FIELDS))
     ids = sessions_qs.values("pk")
     techniques = _technique_names(ids)
     amendments = _amendments(ids)
+    rows = _as_corrected(rows, amendments, techniques, start, end)
     reports = list(
         SelfReport.objects.for_client(client)
         .between(start, end)
@@ -49,16 +68,13 @@ def trend_report(
         .values_list("recorded_on", "pain", "fatigue", "note")
     )
 
-    zone = timezone.get_current_timezone()
-    for row in rows:
-        row["started_at"] = row["started_at"].astimezone(zone)
     days = [row["started_at"].date() for row in rows] + [r[0] for r in reports]
     period_start = start or (min(days) if days else None)
     period_end = end or (max(days) if days else None)
     phases = _phases_for(client, period_start, period_end)
     timeline = PhaseTimeline(phases)
 
-    sessions = tuple(_session_point(row, timeline, techniques, amendments) for row in rows)
+    sessions = tuple(_session_point(row, timeline) for row in rows)
     self_reports = tuple(
         SelfReportPoint(date=day, pain=pain, fatigue=fatigue, note=note, phase=_phase_on(timeline, day))
         for day, pain, fatigue, note in reports
@@ -82,14 +98,48 @@ def trend_report(
 def _sessions_in_range(
     client: Client, start: dt.date | None, end: dt.date | None, signed_only: bool
 ) -> QuerySet[TreatmentSession]:
+    """Sessions signed in the range, and any whose date was corrected (``_as_corrected`` keeps those in range)."""
     qs = TreatmentSession.objects.for_client(client)
     if signed_only:
         qs = qs.signed()
+    in_range = Q()
     if start:
-        qs = qs.filter(started_at__gte=local_midnight(start))
+        in_range &= Q(started_at__gte=local_midnight(start))
     if end:
-        qs = qs.filter(started_at__lt=local_midnight(end + dt.timedelta(days=1)))
+        in_range &= Q(started_at__lt=local_midnight(end + dt.timedelta(days=1)))
+    if start or end:
+        moved = SessionAmendment.objects.filter(session__client=client, changes__has_key="started_at")
+        qs = qs.filter(in_range | Q(pk__in=moved.values("session_id")))
     return qs.order_by("started_at", "pk")
+
+
+def _as_corrected(
+    rows: list[dict[str, Any]],
+    amendments: Mapping[int, Sequence[Mapping[str, Any]]],
+    techniques: Mapping[int, tuple[str, ...]],
+    start: dt.date | None,
+    end: dt.date | None,
+) -> list[dict[str, Any]]:
+    """Each row with its corrections applied (techniques named), in the range by its corrected day, in order."""
+    zone = timezone.get_current_timezone()
+    result = []
+    for row in rows:
+        values = {name: row[name] for name in _REPORTED_FIELDS}
+        values[TECHNIQUE_USES] = None
+        values, amended = apply_amendments(values, amendments.get(row["id"], ()))
+        corrected_uses = values.pop(TECHNIQUE_USES)
+        values["started_at"] = values["started_at"].astimezone(zone)
+        day = values["started_at"].date()
+        if (start and day < start) or (end and day > end):
+            continue
+        names = (
+            techniques.get(row["id"], ())
+            if corrected_uses is None
+            else tuple(dict.fromkeys(use["technique_name"] for use in corrected_uses))
+        )
+        result.append({**row, **values, "amended": amended, "techniques": names})
+    result.sort(key=lambda row: (row["started_at"], row["id"]))
+    return result
 
 
 def _technique_names(session_ids: QuerySet) -> dict[int, tuple[str, ...]]:
@@ -124,21 +174,12 @@ def _phase_on(timeline: PhaseTimeline, day: dt.date) -> str | None:
     return episode.phase if episode else None
 
 
-def _session_point(
-    row: Mapping[str, Any],
-    timeline: PhaseTimeline,
-    techniques: Mapping[int, tuple[str, ...]],
-    amendments: Mapping[int, Sequence[Mapping[str, Any]]],
-) -> SessionPoint:
-    values, amended = apply_amendments({name: row[name] for name in _REPORTED_FIELDS}, amendments.get(row["id"], ()))
+def _session_point(row: Mapping[str, Any], timeline: PhaseTimeline) -> SessionPoint:
     day = row["started_at"].date()
     return SessionPoint(
         id=row["id"],
-        started_at=row["started_at"],
         date=day,
         phase=_phase_on(timeline, day),
-        techniques=techniques.get(row["id"], ()),
         signed=row["status"] == SessionStatus.SIGNED,
-        amended=amended,
-        **values,
+        **{name: row[name] for name in (*_REPORTED_FIELDS, "amended", "techniques")},
     )

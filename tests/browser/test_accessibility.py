@@ -230,6 +230,8 @@ def test_trend_pages(tablet, therapist, rosa):
     tablet.open(page + "?range=custom&start=&end=")
     tablet.check_errors("trends, a range with errors")
     tablet.visit("trends, no data", reverse("trends:page", args=[empty.pk]))
+    tablet.visit("summary for the neurologist", reverse("clients:summary", args=[rosa.pk]))
+    tablet.visit("summary for the neurologist, no data", reverse("clients:summary", args=[empty.pk]))
 
 
 def test_two_factor_and_password_pages(tablet, therapist):
@@ -288,6 +290,7 @@ def test_portal_pages_on_a_phone(phone, therapist, rosa):
     phone.check_errors("portal today, with errors")
     phone.visit("portal trends", "/portal/trends/")
     phone.visit("portal export", "/portal/export/")
+    phone.visit("portal summary for the neurologist", "/portal/summary/")
     phone.visit("two-factor overview, phone", reverse("two_factor"))
     phone.visit("password change, phone", reverse("password_change"))
 
@@ -322,7 +325,10 @@ def _admin(model, action: str, *args) -> str:
 
 
 ADMIN_AREAS = {
-    "index": lambda data: [("admin index", reverse("admin:index"))],
+    "index": lambda data: [
+        ("admin index", reverse("admin:index")),
+        ("admin delete refused", _admin(Client, "delete", data["client"].pk)),
+    ],
     "clients": lambda data: [
         ("clients list", _admin(Client, "changelist")),
         ("clients list, filtered", _admin(Client, "changelist") + "?archived=all&current_phase=remission"),
@@ -337,6 +343,7 @@ ADMIN_AREAS = {
     ],
     "sessions": lambda data: [
         ("sessions list", _admin(TreatmentSession, "changelist")),
+        ("sessions list, drafts to sign", _admin(TreatmentSession, "changelist") + "?to_sign=oldest&over_stop=no"),
         ("session add", _admin(TreatmentSession, "add")),
         ("session change, draft", _admin(TreatmentSession, "change", data["draft"].pk)),
         ("session change, signed", _admin(TreatmentSession, "change", data["signed"].pk)),
@@ -364,6 +371,11 @@ ADMIN_AREAS = {
         ("session history list", _admin(TreatmentSession.history.model, "changelist")),
         ("phase history list", _admin(DiseasePhase.history.model, "changelist")),
         ("self-report history list", _admin(SelfReport.history.model, "changelist")),
+    ],
+    # The owner's outcomes report (outcomes.views): all time, and with a bad filter value's message.
+    "outcomes": lambda data: [
+        ("outcomes report", reverse("outcomes:report") + "?start=&end=&treatments=4"),
+        ("outcomes report, bad filter", reverse("outcomes:report") + "?treatments=99&start=soon"),
     ],
     "security": lambda data: [
         ("devices list", _admin(TOTPDevice, "changelist")),
@@ -402,3 +414,27 @@ def test_owner_admin_widgets_in_use(tablet, admin_data, owner):
     tablet.check("client change, phase row added")
     tablet.driver.execute_script("document.getElementById('phases-group').scrollIntoView({behavior: 'instant'})")
     tablet.screenshot("admin-phases-inline")
+
+
+def test_idle_sign_out_warning_and_notice(tablet, phone, therapist, rosa, settings):
+    """The warning before the idle sign-out (static/js/session_clock.js), then its signed-out notice."""
+    settings.PRACTICE_SESSION_IDLE_TIMEOUT = 12
+    settings.PRACTICE_SESSION_IDLE_WARNING = 12  # shown as soon as the page opens
+    for pages, name in ((tablet, "session form"), (phone, "portal")):
+        pages.sign_in(therapist.username if pages is tablet else rosa.user.username)
+        pages.open(reverse("sessions:new", args=[rosa.pk]) if pages is tablet else "/portal/")
+        dialog = pages.driver.find_element(By.ID, "session-clock")
+        WebDriverWait(pages.driver, 10).until(EC.visibility_of(dialog))
+        assert "Stay signed in" in dialog.text
+        pages.check(f"idle warning, {name}")
+        WebDriverWait(pages.driver, 15).until(
+            EC.text_to_be_present_in_element((By.ID, "session-clock"), "You have been signed out")
+        )
+        pages.check(f"signed-out notice, {name}")
+
+
+def test_error_pages(tablet, therapist):
+    """The product's 404, signed out and signed in (Django serves it with DEBUG off, as here)."""
+    tablet.visit("not found, signed out", "/no-such-page/")
+    tablet.sign_in(therapist.username)
+    tablet.visit("not found, signed in", "/no-such-page/")

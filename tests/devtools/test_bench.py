@@ -59,6 +59,7 @@ class TestBench:
             "0",
             "--audit-events",
             "20",
+            "--skip-admin-options",
             "--json",
             str(path),
             stdout=out,
@@ -174,3 +175,15 @@ def test_a_read_only_raw_fetch_runs_on_the_drivers_own_cursor_not_djangos(monkey
         patched.setattr(conn, "cursor", no_django_cursor)
         patched.setattr(harness.transaction, "atomic", no_django_cursor)
         harness.run_raw([("SELECT %s", [1])])
+
+
+@pytest.mark.django_db
+def test_the_admin_options_are_pages_of_their_own_once_the_bench_owner_exists(owner):
+    assert pages.admin_option_pages() == []  # no bench owner yet: nothing to measure as
+    dataset.prepare(audit_events=0, log=lambda message: None)
+    options = pages.admin_option_pages()
+    names = [page.name for page in options]
+    assert len(names) == len(set(names)) > 20
+    assert "admin option treatment_sessions.treatmentsession?" in names
+    assert any(name.startswith("admin option practice.auditevent?action__exact=") for name in names)
+    assert all(page.user == "owner" and page.target_ms == pages.ADMIN_TARGET_MS for page in options)

@@ -5,9 +5,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, Phase
 from devtools import demo
+from measures.models import QuestionnaireResponse
 from sessions.models import TechniqueUse, TreatmentSession
 
 
@@ -71,11 +73,40 @@ class TestSeedDemo:
         assert mean[Phase.SUBACUTE] > mean[Phase.REMISSION]
         assert Phase.ACUTE_FLARE not in mean  # no massage during a flare
 
+    def test_questionnaires_at_the_first_session_and_every_4_weeks_show_scores(self):
+        result = demo.build_demo(clients=4, seed=7, today=dt.date(2026, 6, 1))
+        assert result.questionnaires_created == QuestionnaireResponse.objects.count() > 0
+        for client in Client.objects.all():
+            sessions = list(client.sessions.order_by("started_at").values_list("started_at", flat=True))
+            filled = list(client.questionnaire_responses.order_by("started_at"))
+            assert filled[0].started_at == sessions[0]
+            days = [timezone.localdate(questionnaire.started_at) for questionnaire in filled]
+            gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False)]
+            # Every 4 weeks at the first session due; longer only where sessions paused (a flare, missed weeks).
+            assert min(gaps) >= 28 and sorted(gaps)[len(gaps) // 2] <= 35, gaps
+            for questionnaire in filled:
+                questionnaire.full_clean()
+                assert questionnaire.is_submitted and questionnaire.entered_in == "session"
+                assert questionnaire.score == questionnaire.instrument.score(questionnaire.answers)
+                assert questionnaire.entered_by in client.therapists.all()
+        # The scores follow fatigue: they are not all the same.
+        assert len(set(QuestionnaireResponse.objects.values_list("score", flat=True))) > 3
+
     def test_running_twice_creates_nothing_new(self):
         seed()
-        before = (Client.objects.count(), TreatmentSession.objects.count(), User.objects.count())
+        before = (
+            Client.objects.count(),
+            TreatmentSession.objects.count(),
+            User.objects.count(),
+            QuestionnaireResponse.objects.count(),
+        )
         output = seed()
-        assert (Client.objects.count(), TreatmentSession.objects.count(), User.objects.count()) == before
+        assert (
+            Client.objects.count(),
+            TreatmentSession.objects.count(),
+            User.objects.count(),
+            QuestionnaireResponse.objects.count(),
+        ) == before
         assert "12 clients already there" in output
 
     def test_same_seed_gives_the_same_practice(self):

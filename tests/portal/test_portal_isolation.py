@@ -14,8 +14,11 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from clients.models import SelfReport
+from measures.models import Instrument, QuestionnaireResponse
+from measures.services import questionnaire_start
 from portal import urls as portal_urls
 from tests import factories
+from tests.practice.world import body_text
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +61,16 @@ def records(client_a, client_b, therapist, other_therapist):
     factories.make_session(client_b, other_therapist, client_summary="BEXLEY-DRAFT", pain_before=9, fatigue_before=10)
     SelfReport.objects.create(client=client_b, pain=9, fatigue=10, note="BEXLEY-NOTE-4419")
     client_b.phases.update(notes="BEXLEY-PHASE-NOTE")
+    mfis5 = Instrument.objects.get(code="mfis5")
+    for client in (client_a, client_b):
+        questionnaire_start(client=client, instrument=mfis5, entered_by=client.user)
     return client_a, client_b
+
+
+def _questionnaires(client_a, client_b) -> dict[str, int]:
+    """The ids of the clients' questionnaires in progress, for the "{qa}" and "{qb}" in addresses."""
+    ids = dict(QuestionnaireResponse.objects.values_list("client_id", "pk"))
+    return {"qa": ids[client_a.pk], "qb": ids[client_b.pk]}
 
 
 # (method, address) -> expected status for each visitor. "{a}" and "{b}" stand for the clients' ids.
@@ -70,11 +82,33 @@ PORTAL_DOWNLOADS = [
     "/portal/export/self_reports.csv",
     "/portal/export/trends.csv",
     "/portal/export/record.json",
+    "/portal/export/fhir.json",
+    "/portal/summary/",
+    "/portal/summary.pdf",
 ]
 OWN = {"client_a": 200, "client_b": 200, "therapist": 404, "anonymous": 302}
 CASES = [
     *(("get", address, OWN) for address in PORTAL_PAGES + PORTAL_DOWNLOADS),
     ("post", "/portal/today/", {"client_a": 400, "client_b": 400, "therapist": 404, "anonymous": 302}),
+    ("get", "/portal/questionnaires/", OWN),
+    (
+        "post",
+        "/portal/questionnaires/mfis5/start/",
+        {"client_a": 302, "client_b": 302, "therapist": 404, "anonymous": 302},
+    ),
+    # Each client's questionnaire in progress ({qa}, {qb}): the other client gets the same 404 as nobody's.
+    ("get", "/portal/questionnaires/{qa}/1/", {"client_a": 200, "client_b": 404, "therapist": 404, "anonymous": 302}),
+    ("get", "/portal/questionnaires/{qb}/1/", {"client_a": 404, "client_b": 200, "therapist": 404, "anonymous": 302}),
+    (
+        "get",
+        "/portal/questionnaires/{qb}/review/",
+        {"client_a": 404, "client_b": 200, "therapist": 404, "anonymous": 302},
+    ),
+    (
+        "get",
+        "/portal/questionnaires/{qb}/done/",
+        {"client_a": 404, "client_b": 302, "therapist": 404, "anonymous": 302},
+    ),
     ("get", "/portal/welcome/MQ/not-a-token/", {"client_a": 200, "client_b": 200, "therapist": 200, "anonymous": 200}),
     ("post", "/portal/invite/{a}/", {"client_a": 404, "client_b": 404, "therapist": 302, "anonymous": 302}),
     ("post", "/portal/invite/{b}/", {"client_a": 404, "client_b": 404, "therapist": 404, "anonymous": 302}),
@@ -97,8 +131,10 @@ def _sign_in(django_client, visitor: str, records, therapist) -> None:
 
 
 def _everything_in(response) -> str:
-    """The response as text; an archive is unpacked and each of its files read."""
+    """The response as text; an archive is unpacked and each of its files read, a PDF's text extracted."""
     content = response.content
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        return body_text(response)
     if response.get("Content-Type") == "application/zip":
         archive = zipfile.ZipFile(io.BytesIO(content))
         return "\n".join(archive.read(name).decode("utf-8-sig") for name in archive.namelist())
@@ -110,7 +146,7 @@ def _everything_in(response) -> str:
 def test_each_address_answers_each_visitor_as_expected(client, records, therapist, visitor, method, address, expected):
     client_a, client_b = records
     _sign_in(client, visitor, records, therapist)
-    url = address.format(a=client_a.pk, b=client_b.pk)
+    url = address.format(a=client_a.pk, b=client_b.pk, **_questionnaires(client_a, client_b))
     response = getattr(client, method)(url, {"pain": "99"} if url == "/portal/today/" and method == "post" else {})
     assert response.status_code == expected[visitor]
     if response.status_code == 302 and visitor == "anonymous" and not url.startswith("/admin/"):
@@ -166,7 +202,7 @@ def test_every_portal_address_is_covered_by_the_isolation_cases():
     for pattern in patterns:
         # Each pattern must match at least one address in CASES.
         assert any(
-            (match := resolver.resolve(address.format(a=1, b=2))) and match.route == f"portal/{pattern}"
+            (match := resolver.resolve(address.format(a=1, b=2, qa=3, qb=4))) and match.route == f"portal/{pattern}"
             for address in covered
             if address.startswith("/portal/")
         ), f"portal/{pattern} has no isolation case"

@@ -74,6 +74,7 @@ PORTAL_SAVED = expect(302, 302, 302, 404, 404, 404)
 SIGNED_IN_PAGE = expect(302, 200, 200, 200, 200, 200)
 SIGNED_IN_REDIRECT = everyone(302)
 ADMIN_ONLY = expect(302, 302, 302, 302, 302, 200)  # non-staff people are sent to the admin's sign-in page
+STAFF_READ_ONLY = expect(302, 404, 404, 405, 405, 405)  # a staff page or download that only answers GET
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,11 @@ CASES: dict[str, Case] = {
     "password_change": Case(get=SIGNED_IN_PAGE, post=SIGNED_IN_REDIRECT, data=lambda w: password_post()),
     "password_change_done": Case(get=SIGNED_IN_PAGE, post=expect(302, 405, 405, 405, 405, 405)),
     "healthz": Case(get=everyone(200), post=everyone(405)),
+    # The page script's "Stay signed in" and the signed-in person's own autosave of a form (practice.autosave).
+    "session_keepalive": Case(get=everyone(405), post=SIGNED_IN_PAGE),
+    "form_autosave": Case(
+        get=everyone(405), post=SIGNED_IN_PAGE, data=lambda w: {"autosave_path": "/clients/", "plan": "typed"}
+    ),
     "home": Case(get=SIGNED_IN_REDIRECT, post=SIGNED_IN_REDIRECT),
     # --- the therapist's workspace
     # Pages that only show something answer a POST as they answer a GET: "not yours" is a 404 either way.
@@ -184,6 +190,16 @@ CASES: dict[str, Case] = {
         query={"range": "all"},
         shows="Swedish",
     ),
+    # The clinician's FHIR record carries the SOAP note; the summary and its PDF show who the client is.
+    "clients:fhir": Case(
+        get=STAFF_ON_A, post=STAFF_READ_ONLY, args=lambda w: [w.client_a.pk], shows=A_MARKERS.clinic[0]
+    ),
+    "clients:summary": Case(
+        get=STAFF_ON_A, post=STAFF_READ_ONLY, args=lambda w: [w.client_a.pk], shows=A_MARKERS.own[1]
+    ),
+    "clients:summary_pdf": Case(
+        get=STAFF_ON_A, post=STAFF_READ_ONLY, args=lambda w: [w.client_a.pk], shows=A_MARKERS.own[1]
+    ),
     # --- the portal
     "portal:home": Case(get=PORTAL_PAGE, post=everyone(405), shows=A_MARKERS.own[3]),
     "portal:self_report": Case(
@@ -195,6 +211,10 @@ CASES: dict[str, Case] = {
     "portal:export_file": Case(
         get=PORTAL_PAGE, post=everyone(405), args=lambda w: ["record.json"], shows=A_MARKERS.own[3]
     ),
+    # The client's own FHIR record and one-page summary (portal/fhir.py, portal/summary.py): no clinic markers.
+    "portal:export_fhir": Case(get=PORTAL_PAGE, post=everyone(405), shows=A_MARKERS.own[1]),
+    "portal:summary": Case(get=PORTAL_PAGE, post=everyone(405), shows=A_MARKERS.own[1]),
+    "portal:summary_pdf": Case(get=PORTAL_PAGE, post=everyone(405), shows=A_MARKERS.own[1]),
     # A already has an account, so the invitation is refused with a message on A's record.
     "portal:invite": Case(get=everyone(405), post=STAFF_ON_A_SAVED, args=lambda w: [w.client_a.pk]),
     "portal:accept": Case(
@@ -202,6 +222,56 @@ CASES: dict[str, Case] = {
         post=everyone(200),
         args=lambda w: ["MQ", "not-a-token"],
         data=lambda w: {"new_password1": "x" * 20, "new_password2": "x" * 20},
+    ),
+    # --- questionnaires (measures): the portal's own, and the tablet handed over from client A's record
+    "portal:questionnaires": Case(get=PORTAL_PAGE, post=everyone(405), shows="MFIS-5"),
+    "portal:questionnaire_begin": Case(get=everyone(405), post=PORTAL_SAVED, args=lambda w: ["mfis5"]),
+    "portal:questionnaire_item": Case(
+        get=expect(302, 200, 404, 404, 404, 404),
+        post=expect(302, 302, 404, 404, 404, 404),
+        args=lambda w: [_questionnaire(w, "portal"), 1],
+        data=lambda w: {"answer": "2"},
+        shows="I have been less alert.",
+    ),
+    "portal:questionnaire_review": Case(
+        get=expect(302, 200, 404, 404, 404, 404),
+        post=expect(302, 302, 404, 404, 404, 404),
+        args=lambda w: [_questionnaire(w, "portal")],
+    ),
+    "portal:questionnaire_done": Case(
+        get=expect(302, 302, 404, 404, 404, 404), post=everyone(405), args=lambda w: [_questionnaire(w, "portal")]
+    ),
+    "clients:questionnaire_choose": Case(
+        get=STAFF_ON_A, post=everyone(405), args=lambda w: [w.client_a.pk], shows=A_MARKERS.own[0]
+    ),
+    "clients:questionnaire_begin": Case(
+        get=everyone(405), post=STAFF_ON_A_SAVED, args=lambda w: [w.client_a.pk, "mfis5"]
+    ),
+    "clients:questionnaire_item": Case(
+        get=STAFF_ON_A,
+        post=STAFF_ON_A_SAVED,
+        args=lambda w: [w.client_a.pk, _questionnaire(w, "session"), 1],
+        data=lambda w: {"answer": "2"},
+        shows=A_MARKERS.own[0],
+    ),
+    "clients:questionnaire_review": Case(
+        get=STAFF_ON_A, post=STAFF_ON_A_SAVED, args=lambda w: [w.client_a.pk, _questionnaire(w, "session")]
+    ),
+    "clients:questionnaire_done": Case(
+        get=expect(302, 404, 404, 302, 404, 302),
+        post=everyone(405),
+        args=lambda w: [w.client_a.pk, _questionnaire(w, "session")],
+    ),
+    # A submitted questionnaire on A's record, and its correction (an amendment with a reason).
+    "clients:questionnaire_detail": Case(
+        get=STAFF_ON_A, post=everyone(405), args=lambda w: [w.client_a.pk, _submitted(w)], shows=A_MARKERS.own[0]
+    ),
+    "clients:questionnaire_amend": Case(
+        get=STAFF_ON_A,
+        post=STAFF_ON_A_SAVED,
+        args=lambda w: [w.client_a.pk, _submitted(w)],
+        data=lambda w: _correction(),
+        shows=A_MARKERS.own[0],
     ),
     # --- the admin site's own pages (its model pages are generated below)
     "admin:index": Case(get=ADMIN_ONLY, post=ADMIN_ONLY),
@@ -235,7 +305,41 @@ CASES: dict[str, Case] = {
         post=expect(302, 302, 302, 302, 302, 404),
         args=lambda w: ["no-such-page/"],
     ),
+    # --- the owner's outcomes report and its CSV files (outcomes.views), read-only: a POST is 405 for the owner
+    **{
+        f"outcomes:{name}": Case(get=ADMIN_ONLY, post=ADMIN_ONLY | {OWNER_ROLE: 405}, query={"start": "", "end": ""})
+        for name in ("report", "summary_csv", "courses_csv", "techniques_csv", "therapists_csv")
+    },
 }
+
+
+def _questionnaire(world: World, entered_in: str) -> int:
+    """Client A's MFIS-5 with every item answered, not yet submitted (entered in the portal or in a session)."""
+    from measures.models import Instrument
+    from measures.services import questionnaire_answer, questionnaire_start
+
+    instrument = Instrument.objects.get(code="mfis5")
+    by = world.client_a.user if entered_in == "portal" else world.maria
+    response = questionnaire_start(client=world.client_a, instrument=instrument, entered_by=by, entered_in=entered_in)
+    for item in instrument.items:
+        questionnaire_answer(response=response, link_id=item["link_id"], value=1)
+    return response.pk
+
+
+def _submitted(world: World) -> int:
+    """Client A's MFIS-5, submitted in the portal (every answer 1)."""
+    from measures.models import QuestionnaireResponse
+    from measures.services import questionnaire_submit
+
+    return questionnaire_submit(response=QuestionnaireResponse.objects.get(pk=_questionnaire(world, "portal"))).pk
+
+
+def _correction() -> dict:
+    from measures.models import Instrument
+
+    items = Instrument.objects.get(code="mfis5").items
+    return {"reason": "Meant another answer.", **{f"item_{item['link_id']}": "2" for item in items}}
+
 
 # The admin's pages for each registered model.
 ADMIN_MODEL_PAGES = ("changelist", "add", "history", "delete", "change")
@@ -384,6 +488,7 @@ def _admin_object(world: World, model):
         "practice.HistoricalClient": lambda: model.objects.filter(id=world.client_a.pk).first(),
         "practice.HistoricalTreatmentSession": lambda: model.objects.filter(id=world.a_signed.pk).first(),
         "practice.HistoricalDiseasePhase": lambda: model.objects.filter(client_id=world.client_a.pk).first(),
+        "measures.QuestionnaireResponse": lambda: model.objects.get(pk=_submitted(world)),
     }
     if label in chosen:
         return chosen[label]()
@@ -416,6 +521,8 @@ NEVER_DELETED = {
     "practice.HistoricalDiseasePhase",
     "practice.HistoricalTreatmentSession",
     "practice.HistoricalSelfReport",
+    "measures.Instrument",
+    "measures.QuestionnaireResponse",
 }
 NEVER_ADDED = {
     "auth.Group",
@@ -428,6 +535,9 @@ NEVER_ADDED = {
     "otp_totp.TOTPDevice",
     "otp_static.StaticDevice",
     "axes.AccessAttempt",
+    # Instruments are data migrations; questionnaires are filled in the portal or on the tablet, corrected by amendment.
+    "measures.Instrument",
+    "measures.QuestionnaireResponse",
 }
 READ_ONLY = NEVER_ADDED | {"treatment_sessions.TreatmentSession"}
 

@@ -167,3 +167,25 @@ def test_admin_header_links_to_two_factor_sign_in(client, owner):
     content = client.get("/admin/").content.decode()
     assert 'href="/accounts/two-factor/"' in content
     assert "Run the practice" in content
+
+
+@pytest.mark.django_db
+def test_client_change_page_links_to_the_record_and_the_trend_page(client, owner, practice):
+    client.force_login(owner)
+    person = practice[0]
+    html = client.get(admin_url(Client, "change", person.pk)).content.decode()
+    assert f'<a href="/clients/{person.pk}/">Client record</a>' in html
+    assert f'<a href="/clients/{person.pk}/trends/">Trends</a>' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", CLINICAL_MODELS, ids=lambda m: m.__name__)
+def test_a_clinical_records_delete_address_says_why_nothing_is_deleted(client, owner, practice, model):
+    client.force_login(owner)
+    obj = model.objects.order_by("pk").first()
+    response = client.get(admin_url(model, "delete", obj.pk))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert f"{model._meta.verbose_name_plural.capitalize()} are never deleted" in html
+    assert "archived" in html and "amendment" in html
+    assert 'id="changelist-filter"' not in html  # the admin's own look, not a list

@@ -246,6 +246,8 @@ def body_text(response) -> str:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             parts = [archive.read(name).decode() for name in archive.namelist()]
         return headers + "\n" + "\n".join(parts)
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        return headers + "\n" + pdf_text(content)
     text = content.decode("utf-8", errors="replace")
     if response.get("Content-Type", "").startswith("application/json"):
         # JSON may escape characters of a marker; compare the decoded values as well.
@@ -308,3 +310,10 @@ def admin_session_post(client: Client, therapist, *rows, **fields) -> dict:
         )
     data.update(fields)
     return {name: str(value) for name, value in data.items()}
+
+
+def pdf_text(content: bytes) -> str:
+    """The words of a PDF (poppler's pdftotext), so the leak checks read a summary PDF as a person would."""
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()

@@ -1,8 +1,13 @@
 """Editing a draft in the admin writes through the same services as the therapist's form."""
 
+import datetime as dt
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.db import connection
 from django.test import Client as Browser
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -200,3 +205,118 @@ def test_a_session_added_in_the_admin_starts_at_version_one_with_its_rows(owner_
     assert list(session.technique_uses.values_list("technique__slug", "body_region")) == [("swedish", "neck")]
     assert response.url == reverse("admin:treatment_sessions_treatmentsession_changelist")
     assert AuditEvent.objects.filter(action="create", object_type="session", object_id=str(session.pk)).exists()
+
+
+# --- the owner can reach the work: the sessions list, its search and filters, and the way to the session page
+
+CHANGELIST = "/admin/treatment_sessions/treatmentsession/"
+
+
+def listed(response) -> list[int]:
+    """The ids of the sessions on a changelist page, in order."""
+    html = response.content.decode()
+    assert response.status_code == 200, html[:500]
+    if 'id="result_list"' not in html:
+        return []  # the admin draws no table for an empty result
+    table = html.split('id="result_list"', 1)[1].split("</table>", 1)[0]
+    return [int(pk) for pk in re.findall(r'href="/admin/treatment_sessions/treatmentsession/(\d+)/change/', table)]
+
+
+@pytest.fixture
+def two_therapists_sessions(client_a, client_b, therapist, other_therapist):
+    therapist.first_name, therapist.last_name = "Maria", "Lopez"
+    therapist.save()
+    other_therapist.first_name, other_therapist.last_name = "James", "Okafor"
+    other_therapist.save()
+    now = timezone.now()
+    return {
+        "maria": factories.make_session(client_a, therapist, signed=True, started_at=now - dt.timedelta(days=3)),
+        "james": factories.make_session(client_b, other_therapist, signed=True, started_at=now - dt.timedelta(days=2)),
+        "override": factories.make_session(
+            client_b,
+            other_therapist,
+            signed=True,
+            started_at=now - dt.timedelta(days=20),
+            safety_override_reason="Cleared by her neurologist for light touch during the flare.",
+        ),
+        "young_draft": factories.make_session(client_a, therapist, started_at=now - dt.timedelta(hours=2)),
+        "old_draft": factories.make_session(client_a, therapist, started_at=now - dt.timedelta(days=9)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("maria", {"maria", "young_draft", "old_draft"}),  # the therapist's username and first name
+        ("Okafor", {"james", "override"}),  # a therapist's last name
+        ("james okafor", {"james", "override"}),  # every word, in any of the fields
+        ("Ashby", {"maria", "young_draft", "old_draft"}),  # a client's last name, as before
+        ('"Maria Lopez"', set()),  # a quoted phrase is one word: no single field holds it
+        ("nobody-at-all", set()),
+    ],
+)
+def test_sessions_can_be_searched_by_therapist_or_client(owner_browser, two_therapists_sessions, query, expected):
+    found = listed(owner_browser.get(CHANGELIST, {"q": query}))
+    assert set(found) == {two_therapists_sessions[name].pk for name in expected}
+
+
+def test_sessions_can_be_filtered_by_therapist(owner_browser, two_therapists_sessions, other_therapist):
+    page = owner_browser.get(CHANGELIST)
+    assert "James Okafor" in page.content.decode()  # offered by name
+    found = listed(owner_browser.get(CHANGELIST, {"therapist": other_therapist.pk}))
+    assert set(found) == {two_therapists_sessions["james"].pk, two_therapists_sessions["override"].pk}
+    assert listed(owner_browser.get(CHANGELIST, {"therapist": "not-a-number"})) == []
+
+
+def test_sessions_saved_over_a_stop_have_a_column_and_a_filter(owner_browser, two_therapists_sessions):
+    sessions = two_therapists_sessions
+    html = owner_browser.get(CHANGELIST).content.decode()
+    assert "Over a stop" in html and "By saved over a safety stop" in html
+    assert listed(owner_browser.get(CHANGELIST, {"over_stop": "yes"})) == [sessions["override"].pk]
+    assert sessions["override"].pk not in listed(owner_browser.get(CHANGELIST, {"over_stop": "no"}))
+    assert len(listed(owner_browser.get(CHANGELIST, {"over_stop": "no"}))) == 4
+
+
+def test_drafts_to_sign_are_listed_oldest_first_with_their_age(owner_browser, two_therapists_sessions):
+    response = owner_browser.get(CHANGELIST, {"to_sign": "oldest"})
+    assert listed(response) == [two_therapists_sessions["old_draft"].pk, two_therapists_sessions["young_draft"].pk]
+    html = response.content.decode()
+    assert "Draft, 9 days old" in html and "Draft, from today" in html
+
+
+def test_sessions_list_shows_scores_compactly(owner_browser, two_therapists_sessions):
+    html = owner_browser.get(CHANGELIST).content.decode()
+    assert "5 → 3" in html and "6 → 4" in html  # pain and fatigue, before and after a signed session
+    assert "5 → –" in html  # a draft without its after-score yet
+
+
+def test_sessions_list_query_count_does_not_grow(owner_browser, two_therapists_sessions, client_a, therapist):
+    for query in ({}, {"q": "maria"}, {"therapist": therapist.pk}, {"over_stop": "yes"}, {"to_sign": "oldest"}):
+        owner_browser.get(CHANGELIST, query)
+        with CaptureQueriesContext(connection) as few:
+            owner_browser.get(CHANGELIST, query)
+        for _ in range(5):
+            factories.make_session(client_a, therapist, safety_override_reason="Agreed with the client.")
+        with CaptureQueriesContext(connection) as more:
+            owner_browser.get(CHANGELIST, query)
+        assert len(more) == len(few), query
+
+
+def test_session_change_page_links_to_the_session_page(owner_browser, two_therapists_sessions):
+    session = two_therapists_sessions["maria"]
+    html = owner_browser.get(change_url(session)).content.decode()
+    assert f'<a href="/sessions/{session.pk}/">Open the session page</a>' in html
+
+
+def test_view_site_opens_the_caseload(owner_browser):
+    html = owner_browser.get("/admin/").content.decode()
+    assert '<a href="/clients/">View site</a>' in html
+
+
+def test_a_sessions_delete_address_explains_that_records_are_kept(owner_browser, two_therapists_sessions):
+    session = two_therapists_sessions["maria"]
+    url = reverse("admin:treatment_sessions_treatmentsession_delete", args=[session.pk])
+    for response in (owner_browser.get(url), owner_browser.post(url, {"post": "yes"})):
+        assert response.status_code == 403
+        assert "Treatment sessions are never deleted" in response.content.decode()
+    assert TreatmentSession.objects.filter(pk=session.pk).exists()

@@ -593,6 +593,7 @@ def test_sign_needs_a_post(logged_in, draft):
 
 def amend_data(session, **changes) -> dict:
     data = {
+        "started_at": f"{timezone.localtime(session.started_at):%Y-%m-%dT%H:%M}",
         "duration_minutes": str(session.duration_minutes),
         "setting": session.setting,
         "room_temperature_c": "" if session.room_temperature_c is None else str(session.room_temperature_c),
@@ -622,8 +623,10 @@ def test_amending_a_signed_session_keeps_the_original_and_shows_the_amendment(lo
     assert amendment.author == therapist
     assert amendment.changes == {"pain_after": {"from": 3, "to": 2}, "setting": {"from": "clinic", "to": "home"}}
     html = logged_in.get(detail_url(signed)).content.decode()
-    assert "Signed original" in html
-    assert 'data-score="pain_after">3<' in html
+    # The main table shows the value as corrected, marked, with the signed original a click away.
+    assert "As corrected" in html
+    assert 'data-score="pain_after">2 <details class="corrected"' in html
+    assert "Signed original:</span><ul class=\"mb-0\"><li>Pain after: 3</li>" in html
     assert "Reason: Typed 3 instead of 2." in html
     assert "Pain after: 3 → 2" in html
     assert "Setting: Clinic → Client&#x27;s home" in html

@@ -226,13 +226,14 @@ def clinical_queries(captured) -> list[str]:
     return [sql for sql in sqls if any(t in sql for t in tables) and 'WHERE "clients_client"."user_id" =' not in sql]
 
 
-def test_caseload_reads_the_clinical_tables_twice_whatever_its_size(client, therapist):
+def test_caseload_reads_the_clinical_tables_three_times_whatever_its_size(client, therapist):
     _caseload_of(therapist, 30)
     client.force_login(therapist)
     with CaptureQueriesContext(connection) as captured:
         client.get(reverse("clients:caseload"))
-    # One count for the paginator, one page of clients with phase and last session as subqueries.
-    assert len(clinical_queries(captured)) == 2, clinical_queries(captured)
+    # One count for the paginator, the therapist's drafts to sign, one page of clients with phase, last session and
+    # latest "How I feel today" entries as subqueries.
+    assert len(clinical_queries(captured)) == 3, clinical_queries(captured)
 
 
 # --- client record ---------------------------------------------------------------------------------------------
@@ -383,8 +384,9 @@ def test_record_reads_client_phases_sessions_and_therapists_once_each(client, th
     client.force_login(therapist)
     with CaptureQueriesContext(connection) as captured:
         client.get(reverse("clients:detail", args=[client_a.pk]))
-    # Client, phases, session count, one page of sessions with their therapists, the client's therapists.
-    assert len(clinical_queries(captured)) == 5, clinical_queries(captured)
+    # Client, phases, session count, one page of sessions with their therapists, their amendments (shown as
+    # corrected), the client's therapists.
+    assert len(clinical_queries(captured)) == 6, clinical_queries(captured)
 
 
 # --- editing the health profile --------------------------------------------------------------------------------

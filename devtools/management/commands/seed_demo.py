@@ -1,3 +1,4 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
             raise CommandError("--years must be more than 0 and at most 30.")
         with tqdm(total=clients, unit="client", disable=no_progress, file=self.stderr) as bar:
             result = demo.build_demo(clients=clients, years=years, seed=seed, progress=bar.update)
+        # Bulk loads bypass the services that keep the outcomes report's stored visits current.
+        call_command("rebuild_outcomes", stdout=self.stdout)
         self.stdout.write(
             f"Demo practice ready: {result.clients_created} clients and {result.sessions_created} sessions created, "
             f"{result.clients_existing} clients already there."

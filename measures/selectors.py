@@ -1,0 +1,180 @@
+"""Reads of questionnaires: a client's responses and scores, which are due, and the fetch-or-404 for one.
+
+"Due" follows the issue: a course of treatment asks at its start and every 4 weeks. A client is due an
+instrument when they submitted none of it in the last DUE_EVERY_DAYS days and they are in a course: a session
+(draft or signed) in that window, or no session yet (a new client, at the start of their course).
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clients.models import Client
+from measures.models import Instrument, QuestionnaireResponse, ResponseStatus
+from practice.access import get_reachable_or_404
+
+DUE_EVERY_DAYS = 28
+
+ClientsT = TypeVar("ClientsT", bound=QuerySet[Client])
+
+
+def active_instruments() -> list[Instrument]:
+    return list(Instrument.objects.active())
+
+
+def instrument_by_code(code: str) -> Instrument | None:
+    return Instrument.objects.active().filter(code=code).first()
+
+
+def responses_for_client(client: Client) -> QuerySet[QuestionnaireResponse]:
+    """Every questionnaire of the client, newest first, with its instrument and its score after corrections."""
+    return (
+        QuestionnaireResponse.objects.for_client(client)
+        .select_related("instrument")
+        .with_current_score()
+        .order_by("-started_at", "-pk")
+    )
+
+
+def response_for_client_or_404(
+    request: HttpRequest, client: Client, pk: int, *, entered_in: str | None = None
+) -> QuestionnaireResponse:
+    """Questionnaire ``pk`` if it is ``client``'s (and entered ``entered_in``); otherwise a 404, audited."""
+    queryset = QuestionnaireResponse.objects.for_client(client).select_related("instrument", "client")
+    if entered_in is not None:
+        queryset = queryset.filter(entered_in=entered_in)
+    return get_reachable_or_404(request, queryset, object_type="questionnaire", client_field="client_id", pk=pk)
+
+
+@dataclass(frozen=True)
+class Score:
+    """One submitted questionnaire as the trend pages, the record and the portal show it."""
+
+    instrument_code: str
+    instrument_name: str
+    short_name: str
+    completed_on: dt.date
+    score: int
+    score_min: int
+    score_max: int
+    mcid: Decimal | None
+    higher_is_worse: bool
+    response_id: int
+    amended: bool = False
+    original_score: int | None = None  # as submitted, before any correction
+
+
+def scores_for_client(client: Client, start: dt.date | None = None, end: dt.date | None = None) -> list[Score]:
+    """The client's submitted scores, oldest first (after corrections), completed within [start, end]. One query."""
+    responses = responses_for_client(client).filter(status=ResponseStatus.SUBMITTED)
+    if start:
+        responses = responses.filter(submitted_at__date__gte=start)
+    if end:
+        responses = responses.filter(submitted_at__date__lte=end)
+    return [
+        Score(
+            instrument_code=r.instrument.code,
+            instrument_name=r.instrument.name,
+            short_name=r.instrument.short_name,
+            completed_on=timezone.localdate(r.submitted_at),
+            score=r.current_score,  # type: ignore[attr-defined]  # with_current_score()
+            score_min=r.instrument.score_min,
+            score_max=r.instrument.score_max,
+            mcid=r.instrument.mcid,
+            higher_is_worse=r.instrument.higher_is_worse,
+            response_id=r.pk,
+            amended=r.is_amended,  # type: ignore[attr-defined]  # likewise
+            original_score=r.score,
+        )
+        for r in responses.order_by("submitted_at", "pk")
+    ]
+
+
+def latest_scores(client: Client) -> list[Score]:
+    """The newest score of each instrument the client has answered, in instrument order."""
+    latest: dict[str, Score] = {}
+    for score in scores_for_client(client):
+        latest[score.instrument_code] = score
+    return [latest[code] for code in sorted(latest)]
+
+
+def _since(today: dt.date) -> dt.datetime:
+    start = today - dt.timedelta(days=DUE_EVERY_DAYS - 1)
+    return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+
+
+def _in_a_course(today: dt.date) -> Q:
+    # measures sits below sessions in the layout: the reverse relation names their table without an import.
+    sessions: Any = Client._meta.get_field("sessions").related_model
+    begun = sessions._default_manager.filter(client=OuterRef("pk"))
+    recent = begun.filter(started_at__gte=_since(today))
+    return Q(Exists(recent)) | ~Q(Exists(begun))
+
+
+def _answered_recently(instrument: Instrument | OuterRef, today: dt.date) -> Exists:
+    return Exists(
+        QuestionnaireResponse.objects.filter(
+            client=OuterRef(OuterRef("pk")) if isinstance(instrument, OuterRef) else OuterRef("pk"),
+            instrument=instrument,
+            status=ResponseStatus.SUBMITTED,
+            submitted_at__gte=_since(today),
+        )
+    )
+
+
+def due_for_clients(client_ids: Iterable[int], today: dt.date) -> dict[int, list[Instrument]]:
+    """The active instruments each client is due, by client id (clients due nothing are left out). Two queries."""
+    instruments = active_instruments()
+    if not instruments:
+        return {}
+    flags = {f"due_{i.pk}": _flag(~Q(_answered_recently(i, today))) for i in instruments}
+    rows = (
+        Client.objects.filter(pk__in=list(client_ids))
+        .filter(_in_a_course(today))
+        .annotate(**flags)
+        .values("pk", *flags)
+        .order_by()
+    )
+    result: dict[int, list[Instrument]] = {}
+    for row in rows:
+        due = [i for i in instruments if row[f"due_{i.pk}"]]
+        if due:
+            result[row["pk"]] = due
+    return result
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def with_questionnaire_due(clients: ClientsT, today: dt.date | None = None) -> ClientsT:
+    """Annotate ``questionnaire_due``: whether the client is due any active instrument. No extra query."""
+    today = today or timezone.localdate()
+    any_due = Exists(Instrument.objects.active().filter(~Q(_answered_recently(OuterRef("pk"), today))))
+    return clients.annotate(questionnaire_due=_flag(Q(any_due) & _in_a_course(today)))
+
+
+def with_latest_score(clients: ClientsT) -> ClientsT:
+    """Annotate the client's newest submitted questionnaire (any instrument), in the same query: ``latest_q_name``,
+    ``latest_q_score`` (after corrections), ``latest_q_max``, ``latest_q_at`` (None without one), and ``latest_q_id``,
+    ``latest_q_amended``, ``latest_q_original`` (the score as submitted) for the record's "corrected" mark."""
+    latest = (
+        QuestionnaireResponse.objects.filter(client=OuterRef("pk"), status=ResponseStatus.SUBMITTED)
+        .with_current_score()
+        .order_by("-submitted_at", "-pk")[:1]
+    )
+    return clients.annotate(
+        latest_q_name=Subquery(latest.values("instrument__short_name")),
+        latest_q_score=Subquery(latest.values("current_score")),
+        latest_q_max=Subquery(latest.values("instrument__score_max")),
+        latest_q_at=Subquery(latest.values("submitted_at")),
+        latest_q_id=Subquery(latest.values("pk")),
+        latest_q_amended=Subquery(latest.values("is_amended")),
+        latest_q_original=Subquery(latest.values("score")),
+    )

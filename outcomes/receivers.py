@@ -1,0 +1,31 @@
+"""Keep the stored visits current: a client's rows are rewritten when their signed sessions or phases change.
+
+Connected in OutcomesConfig.ready(). The sessions app announces signatures and amendments with
+``signed_sessions_changed`` (it must not import this app); phases are watched with Django's own signals.
+Both run inside the writer's transaction, so the report and the records change together.
+"""
+
+from typing import Any
+
+from django.db.models.signals import post_save
+
+from clients.models import DiseasePhase
+from outcomes.storage import client_visits_rebuild
+from sessions.signals import signed_sessions_changed
+
+
+def rebuild_after_signed_change(sender: Any, client_id: int, **kwargs: Any) -> None:
+    client_visits_rebuild(client_id)
+
+
+def rebuild_after_phase_change(
+    sender: type[DiseasePhase], instance: DiseasePhase, raw: bool = False, **kwargs: Any
+) -> None:
+    # A phase decides the "phase on the session date" of the client's visits; fixtures (raw) are rebuilt by command.
+    if not raw:
+        client_visits_rebuild(instance.client_id)
+
+
+def connect() -> None:
+    signed_sessions_changed.connect(rebuild_after_signed_change, dispatch_uid="outcomes_rebuild_after_signed_change")
+    post_save.connect(rebuild_after_phase_change, sender=DiseasePhase, dispatch_uid="outcomes_rebuild_after_phase")

@@ -1,0 +1,386 @@
+"""Reading the outcomes report from the stored visits: courses, their summaries, techniques, therapists.
+
+Each read is one SQL statement whose cost follows the candidates it probes, not the practice's history:
+a course starts where a run starts (visit_run_start_idx) or at the first visit on or after the start date
+(visit_day_idx, at most 14 days of visits), and its follow-up is found by (client, run, ordinal).
+The report costs five queries whatever the size of the practice.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from clients.models import MSType, Phase, phase_label
+from outcomes.courses import RUN_GAP_DAYS, classify
+from outcomes.statistics import Interval, interval_from_sums, mean, mean_interval, sample_sd, wilson_interval
+from practice.dates import local_midnight
+from sessions.models import Technique, TreatmentSession
+
+# A draft older than this, by its date, is overdue for signing (as on the admin index).
+DRAFT_OVERDUE_AFTER = dt.timedelta(days=7)
+# Technique rows with fewer sessions than this are marked as few.
+FEW_SESSIONS = 20
+# Open ends of a date range, as dates every database compares.
+OPEN_START, OPEN_END = dt.date(1, 1, 1), dt.date(9999, 12, 31)
+MEASURES = ("pain", "fatigue")
+MS_TYPE_ORDER = [value for value in MSType.values]
+PHASE_ORDER = [*Phase.values, ""]
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: dt.date | None
+    end: dt.date | None
+    treatments: int
+    ms_type: str = ""
+    phase: str = ""
+    therapist: int | None = None
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.start or OPEN_START
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end or OPEN_END
+
+    def describe(self) -> str:
+        """The filters in a few characters, for the audit trail (ids and codes only)."""
+        parts = [f"{self.start or '*'}..{self.end or '*'}", f"n{self.treatments}"]
+        parts += [f"{key}={value}" for key, value in (("ms", self.ms_type), ("ph", self.phase)) if value]
+        if self.therapist is not None:
+            parts.append(f"th={self.therapist}")
+        return " ".join(parts)[:64]
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    client_id: int
+    therapist_id: int
+    course_start: dt.date
+    follow_up_on: dt.date
+    phase_at_start: str
+    ms_type: str
+    pain_baseline: int
+    pain_follow_up: int
+    fatigue_baseline: int
+    fatigue_follow_up: int
+    immediate_pain_change: float
+    immediate_fatigue_change: float
+
+    @property
+    def pain_change(self) -> int:
+        return self.pain_follow_up - self.pain_baseline
+
+    @property
+    def fatigue_change(self) -> int:
+        return self.fatigue_follow_up - self.fatigue_baseline
+
+    def change(self, measure: str) -> int:
+        return self.pain_change if measure == "pain" else self.fatigue_change
+
+    def baseline(self, measure: str) -> int:
+        return self.pain_baseline if measure == "pain" else self.fatigue_baseline
+
+    def follow_up(self, measure: str) -> int:
+        return self.pain_follow_up if measure == "pain" else self.fatigue_follow_up
+
+    def immediate(self, measure: str) -> float:
+        return self.immediate_pain_change if measure == "pain" else self.immediate_fatigue_change
+
+
+@dataclass(frozen=True)
+class MeasureSummary:
+    measure: str
+    clients: int
+    baseline_mean: float | None
+    baseline_sd: float | None
+    follow_up_mean: float | None
+    follow_up_sd: float | None
+    mean_change: float | None
+    change_ci: Interval | None
+    improved: int
+    improved_share: float | None
+    improved_ci: Interval | None
+    worsened: int
+    worsened_share: float | None
+    immediate_change: float | None
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    key: str
+    label: str
+    pain: MeasureSummary
+    fatigue: MeasureSummary
+
+
+@dataclass(frozen=True)
+class TechniqueRow:
+    technique_id: int
+    technique: str
+    phase: str
+    sessions: int
+    clients: int
+    pain_mean: float | None
+    pain_ci: Interval | None
+    fatigue_mean: float | None
+    fatigue_ci: Interval | None
+
+    @property
+    def few(self) -> bool:
+        return self.sessions < FEW_SESSIONS
+
+    @property
+    def phase_label(self) -> str:
+        return phase_label(self.phase)
+
+
+@dataclass(frozen=True)
+class TherapistRow:
+    therapist_id: int
+    name: str
+    sessions: int
+    overrides: int
+    overdue_drafts: int
+
+    @property
+    def override_share(self) -> float | None:
+        return self.overrides / self.sessions if self.sessions else None
+
+
+def summarise(measure: str, courses: Sequence[CourseRow]) -> MeasureSummary:
+    """The summary of one measure over courses (pure: tests give it hand-built rows)."""
+    n = len(courses)
+    baselines = [c.baseline(measure) for c in courses]
+    follow_ups = [c.follow_up(measure) for c in courses]
+    changes = [c.change(measure) for c in courses]
+    improved = sum(1 for change in changes if classify(change) == "improved")
+    worsened = sum(1 for change in changes if classify(change) == "worse")
+    return MeasureSummary(
+        measure=measure,
+        clients=n,
+        baseline_mean=mean(baselines),
+        baseline_sd=sample_sd(baselines),
+        follow_up_mean=mean(follow_ups),
+        follow_up_sd=sample_sd(follow_ups),
+        mean_change=mean(changes),
+        change_ci=mean_interval(changes),
+        improved=improved,
+        improved_share=improved / n if n else None,
+        improved_ci=wilson_interval(improved, n),
+        worsened=worsened,
+        worsened_share=worsened / n if n else None,
+        immediate_change=mean([c.immediate(measure) for c in courses]),
+    )
+
+
+def group_summary(key: str, label: str, courses: Sequence[CourseRow]) -> GroupSummary:
+    return GroupSummary(key, label, summarise("pain", courses), summarise("fatigue", courses))
+
+
+def by_phase(courses: Sequence[CourseRow]) -> list[GroupSummary]:
+    groups: dict[str, list[CourseRow]] = defaultdict(list)
+    for course in courses:
+        groups[course.phase_at_start].append(course)
+    return [group_summary(key, phase_label(key), groups[key]) for key in PHASE_ORDER if groups[key]]
+
+
+def by_ms_type(courses: Sequence[CourseRow]) -> list[GroupSummary]:
+    groups: dict[str, list[CourseRow]] = defaultdict(list)
+    for course in courses:
+        groups[course.ms_type].append(course)
+    labels = dict(MSType.choices)
+    return [group_summary(key, str(labels[key]), groups[key]) for key in MS_TYPE_ORDER if groups[key]]
+
+
+_COURSES_SQL = """
+SELECT k.client_id, v.therapist_id, v.day, f.day, v.phase, c.ms_type,
+       v.pain_before, f.pain_before, v.fatigue_before, f.fatigue_before,
+       f.pain_change_sum - v.pain_change_sum, f.fatigue_change_sum - v.fatigue_change_sum
+FROM (
+    SELECT s.session_id, s.client_id, s.run, s.ordinal,
+           ROW_NUMBER() OVER (PARTITION BY s.client_id ORDER BY s.run) AS pick
+    FROM (
+        SELECT session_id, client_id, run, ordinal FROM outcomes_visit
+        WHERE prev_day IS NULL AND day >= %s AND day <= %s AND run_length >= %s
+        UNION ALL
+        SELECT session_id, client_id, run, ordinal FROM outcomes_visit
+        WHERE prev_day < %s AND day >= %s AND day < %s AND day <= %s AND run_length - ordinal >= %s
+    ) s
+) k
+JOIN outcomes_visit v ON v.session_id = k.session_id
+JOIN outcomes_visit f ON f.client_id = k.client_id AND f.run = k.run AND f.ordinal = k.ordinal + %s
+JOIN clients_client c ON c.id = k.client_id
+WHERE k.pick = 1 AND f.day <= %s{filters}
+ORDER BY k.client_id
+"""
+
+
+def courses_query(filters: Filters) -> tuple[str, list[Any]]:
+    """The one SQL statement (and its parameters) that reads the courses (the benchmark's raw fetch too)."""
+    first, last, n = filters.first_day, filters.last_day, filters.treatments
+    # A run's first visit on or after the start follows one before it by at most RUN_GAP_DAYS days.
+    boundary_end = first + dt.timedelta(days=RUN_GAP_DAYS + 1)
+    # Only the client's first run (clipped to the range) with N + 1 visits left can hold the course; when its
+    # follow-up falls after the end date, every later run's does too, so the first candidate decides.
+    params: list[Any] = [first, last, n + 1, first, first, boundary_end, last, n, n, last]
+    clauses = []
+    if filters.ms_type:
+        clauses.append("c.ms_type = %s")
+        params.append(filters.ms_type)
+    if filters.phase:
+        clauses.append("v.phase = %s")
+        params.append("" if filters.phase == "none" else filters.phase)
+    if filters.therapist is not None:
+        clauses.append("v.therapist_id = %s")
+        params.append(filters.therapist)
+    sql = _COURSES_SQL.format(filters="".join(f" AND {clause}" for clause in clauses))
+    return sql, params
+
+
+def courses(filters: Filters) -> list[CourseRow]:
+    """Every client's course in the filters' range (their earliest), kept if it matches the other filters.
+
+    A course starts at the first visit of its run on or after the start date: where a run starts inside
+    the range, or the first visit after the start date of a run that began before it.
+    """
+    n = filters.treatments
+    sql, params = courses_query(filters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        CourseRow(
+            client_id=row[0],
+            therapist_id=row[1],
+            course_start=_date(row[2]),
+            follow_up_on=_date(row[3]),
+            phase_at_start=row[4],
+            ms_type=row[5],
+            pain_baseline=row[6],
+            pain_follow_up=row[7],
+            fatigue_baseline=row[8],
+            fatigue_follow_up=row[9],
+            immediate_pain_change=row[10] / n,
+            immediate_fatigue_change=row[11] / n,
+        )
+        for row in rows
+    ]
+
+
+_TECHNIQUES_SQL = """
+SELECT t.technique_id, t.phase, COUNT(*), COUNT(DISTINCT t.client_id),
+       SUM(t.pain_change), SUM(t.pain_change * t.pain_change),
+       SUM(t.fatigue_change), SUM(t.fatigue_change * t.fatigue_change)
+FROM outcomes_visittechnique t{join}
+WHERE t.day >= %s AND t.day <= %s{filters}
+GROUP BY t.technique_id, t.phase
+"""
+
+
+def techniques_query(filters: Filters) -> tuple[str, list[Any]]:
+    """The SQL statement (and its parameters) that reads the techniques table."""
+    params: list[Any] = [filters.first_day, filters.last_day]
+    clauses, join = [], ""
+    if filters.ms_type:
+        join = " JOIN clients_client c ON c.id = t.client_id"
+        clauses.append("c.ms_type = %s")
+        params.append(filters.ms_type)
+    if filters.phase:
+        clauses.append("t.phase = %s")
+        params.append("" if filters.phase == "none" else filters.phase)
+    if filters.therapist is not None:
+        clauses.append("t.therapist_id = %s")
+        params.append(filters.therapist)
+    sql = _TECHNIQUES_SQL.format(join=join, filters="".join(f" AND {clause}" for clause in clauses))
+    return sql, params
+
+
+def techniques(filters: Filters) -> list[TechniqueRow]:
+    """Per technique and phase on the session's date: sessions, clients, mean immediate changes with 95% CIs."""
+    sql, params = techniques_query(filters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    names = dict(Technique.objects.values_list("pk", "name"))
+    result = []
+    for technique_id, phase, sessions, clients, pain, pain_sq, fatigue, fatigue_sq in rows:
+        pain_mean, pain_ci = interval_from_sums(sessions, int(pain), int(pain_sq))
+        fatigue_mean, fatigue_ci = interval_from_sums(sessions, int(fatigue), int(fatigue_sq))
+        result.append(
+            TechniqueRow(
+                technique_id,
+                names.get(technique_id, "?"),
+                phase,
+                sessions,
+                clients,
+                pain_mean,
+                pain_ci,
+                fatigue_mean,
+                fatigue_ci,
+            )
+        )
+    phase_rank = {phase: index for index, phase in enumerate(PHASE_ORDER)}
+    return sorted(result, key=lambda r: (r.technique.lower(), phase_rank.get(r.phase, 99)))
+
+
+def therapists(filters: Filters, *, now: dt.datetime | None = None) -> list[TherapistRow]:
+    """Per therapist in the range: sessions (signed, by amended date, and drafts), safety overrides, overdue drafts."""
+    now = now or timezone.now()
+    signed = _count_visits(filters)
+    sessions = TreatmentSession.objects.order_by()
+    if filters.start:
+        sessions = sessions.filter(started_at__gte=local_midnight(filters.start))
+    if filters.end:
+        sessions = sessions.filter(started_at__lt=local_midnight(filters.end + dt.timedelta(days=1)))
+    if filters.therapist is not None:
+        sessions = sessions.filter(therapist_id=filters.therapist)
+    drafts = {
+        row["therapist_id"]: row
+        for row in sessions.drafts()
+        .values("therapist_id")
+        .annotate(count=Count("pk"), overdue=Count("pk", filter=Q(started_at__lt=now - DRAFT_OVERDUE_AFTER)))
+    }
+    overrides = dict(
+        sessions.exclude(safety_override_reason="")
+        .values("therapist_id")
+        .annotate(count=Count("pk"))
+        .values_list("therapist_id", "count")
+    )
+    ids = set(signed) | set(drafts) | set(overrides)
+    users = {user.pk: user.get_full_name() or user.username for user in User.objects.filter(pk__in=ids)}
+    rows = [
+        TherapistRow(
+            therapist_id=pk,
+            name=users.get(pk, f"#{pk}"),
+            sessions=signed.get(pk, 0) + (drafts[pk]["count"] if pk in drafts else 0),
+            overrides=overrides.get(pk, 0),
+            overdue_drafts=drafts[pk]["overdue"] if pk in drafts else 0,
+        )
+        for pk in ids
+    ]
+    return sorted(rows, key=lambda r: (r.name.lower(), r.therapist_id))
+
+
+def _count_visits(filters: Filters) -> dict[int, int]:
+    sql = "SELECT therapist_id, COUNT(*) FROM outcomes_visit WHERE day >= %s AND day <= %s"
+    params: list[Any] = [filters.first_day, filters.last_day]
+    if filters.therapist is not None:
+        sql += " AND therapist_id = %s"
+        params.append(filters.therapist)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " GROUP BY therapist_id", params)
+        return dict(cursor.fetchall())
+
+
+def _date(value: object) -> dt.date:
+    # SQLite hands dates from raw SQL back as text.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

@@ -1,0 +1,222 @@
+"""The report page and its CSV files: owners only, audited, filters with bad values, columns, constant queries."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from practice.models import AuditAction, AuditEvent
+from tests import factories
+from tests.outcomes.helpers import rebuild, visit, weekly
+
+pytestmark = pytest.mark.django_db
+
+URLS = [
+    "outcomes:report",
+    "outcomes:summary_csv",
+    "outcomes:courses_csv",
+    "outcomes:techniques_csv",
+    "outcomes:therapists_csv",
+]
+ALL_TIME = "?start=&end=&treatments=4"
+FIRST = dt.date(2025, 1, 6)
+
+
+def rows(response) -> list[dict]:
+    text = response.content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def header(response) -> list[str]:
+    return next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def practice(client_a, client_b, therapist, other_therapist):
+    """Client A: one course (pain 7 -> 4); client B: a course (pain 5 -> 6); plus a draft."""
+    weekly(client_a, therapist, FIRST, 4, pain=(7, 5))
+    visit(client_a, therapist, FIRST + dt.timedelta(days=28), pain=(4, 3), uses=[("swedish", "neck", "light")])
+    weekly(client_b, other_therapist, FIRST, 4, pain=(5, 5))
+    visit(client_b, other_therapist, FIRST + dt.timedelta(days=28), pain=(6, 6))
+    visit(client_b, other_therapist, FIRST + dt.timedelta(days=40), signed=False)
+    rebuild(client_a, client_b)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.mark.parametrize("name", URLS)
+def test_only_owners_open_the_report(client, name, owner, therapist, client_a):
+    url = reverse(name)
+    assert client.get(url).status_code == 302  # anonymous: the admin's sign-in
+    for person in (therapist, client_a.user):
+        client.force_login(person)
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    # Staff who are not owners get what any owner-only admin page gives them.
+    staff = factories.make_user("clerk", is_staff=True)
+    client.force_login(staff)
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("admin:practice_auditevent_changelist")).status_code == 403
+    client.force_login(owner)
+    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 405
+
+
+def test_the_page_shows_the_summary_chart_and_tables(owner_client, practice):
+    response = owner_client.get(reverse("outcomes:report") + ALL_TIME)
+    page = response.content.decode()
+    assert "2 clients finished a course" in page
+    assert "Pain was lower by 2 points or more for 1 (50%)" in page
+    assert 'class="outcomes-chart"' in page and "pair-improved" in page and "pair-same" in page
+    assert "Swedish" in page
+    assert "Maria" in page and "James" in page  # the therapists' table
+    assert 'href="/admin/"' in page  # the admin's breadcrumbs
+
+
+def test_reading_the_report_is_audited_without_health_data(owner_client, owner, practice):
+    owner_client.get(reverse("outcomes:report") + "?start=2025-01-01&end=2025-12-31&ms_type=rrms&treatments=5")
+    owner_client.get(reverse("outcomes:courses_csv") + ALL_TIME)
+    events = list(AuditEvent.objects.filter(action=AuditAction.REPORT_READ).order_by("sequence"))
+    assert [(e.object_type, e.object_id, e.actor_id) for e in events] == [
+        ("outcomes_report", "2025-01-01..2025-12-31 n5 ms=rrms", owner.pk),
+        ("outcomes_courses_csv", "*..* n4", owner.pk),
+    ]
+    assert all(e.client_id is None for e in events)
+
+
+def test_summary_csv_columns_and_values(owner_client, practice):
+    response = owner_client.get(reverse("outcomes:summary_csv") + ALL_TIME)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert header(response) == [
+        "measure", "clients", "baseline_mean", "baseline_sd", "follow_up_mean", "follow_up_sd", "mean_change",
+        "change_ci_low", "change_ci_high", "improved", "improved_share", "improved_ci_low", "improved_ci_high",
+        "worsened", "worsened_share", "immediate_change",
+    ]  # fmt: skip
+    pain, fatigue = rows(response)
+    assert (pain["measure"], fatigue["measure"]) == ("pain", "fatigue")
+    # Pain: baselines 7 and 5, follow-ups 4 and 6: changes -3 and +1.
+    assert pain["clients"] == "2"
+    assert (pain["baseline_mean"], pain["follow_up_mean"], pain["mean_change"]) == ("6.0", "5.0", "-1.0")
+    assert (pain["improved"], pain["improved_share"], pain["worsened"]) == ("1", "0.5", "0")
+    # Immediate: A -2 per treatment, B 0: mean -1.
+    assert pain["immediate_change"] == "-1.0"
+    # SD of -3 and +1 is 2.8284; t(0.975, 1) = 12.7062: -1 +/- 12.7062 * 2.8284 / sqrt(2) = -1 +/- 25.4124.
+    assert float(pain["change_ci_low"]) == pytest.approx(-26.4124, abs=0.001)
+
+
+def test_courses_csv_has_one_row_per_course_with_ids_not_names(owner_client, practice, client_a, therapist):
+    response = owner_client.get(reverse("outcomes:courses_csv") + ALL_TIME)
+    assert header(response) == [
+        "client_id", "therapist_id", "course_start", "follow_up_on", "phase_at_start", "ms_type", "pain_baseline",
+        "pain_follow_up", "pain_change", "fatigue_baseline", "fatigue_follow_up", "fatigue_change",
+        "immediate_pain_change", "immediate_fatigue_change",
+    ]  # fmt: skip
+    found = rows(response)
+    assert len(found) == 2
+    first = found[0]
+    assert (first["client_id"], first["therapist_id"]) == (str(client_a.pk), str(therapist.pk))
+    assert (first["course_start"], first["follow_up_on"]) == ("2025-01-06", "2025-02-03")
+    assert (first["pain_baseline"], first["pain_follow_up"], first["pain_change"]) == ("7", "4", "-3")
+    assert first["phase_at_start"] == ""  # A's remission began 90 days ago: no phase recorded back then
+    assert b"Alice" not in response.content and b"Ashby" not in response.content
+
+
+def test_techniques_and_therapists_csv(owner_client, practice, therapist, other_therapist):
+    response = owner_client.get(reverse("outcomes:techniques_csv") + ALL_TIME)
+    assert header(response)[:4] == ["technique_id", "phase", "sessions", "clients"]
+    (swedish,) = rows(response)
+    assert (swedish["sessions"], swedish["clients"], swedish["pain_change_mean"], swedish["few"]) == (
+        "1",
+        "1",
+        "-1.0",
+        "yes",
+    )
+    response = owner_client.get(reverse("outcomes:therapists_csv") + ALL_TIME)
+    assert header(response) == ["therapist_id", "sessions", "overrides", "override_share", "overdue_drafts"]
+    by_id = {row["therapist_id"]: row for row in rows(response)}
+    assert by_id[str(therapist.pk)]["sessions"] == "5"
+    assert (by_id[str(other_therapist.pk)]["sessions"], by_id[str(other_therapist.pk)]["overdue_drafts"]) == ("6", "1")
+    assert b"Maria" not in response.content
+
+
+def test_filters_narrow_the_courses(owner_client, practice, client_a, therapist):
+    url = reverse("outcomes:courses_csv")
+    assert len(rows(owner_client.get(url + ALL_TIME + f"&therapist={therapist.pk}"))) == 1
+    assert len(rows(owner_client.get(url + ALL_TIME + "&phase=acute_flare"))) == 0
+    assert len(rows(owner_client.get(url + ALL_TIME + f"&ms_type={client_a.ms_type}"))) >= 1
+    assert len(rows(owner_client.get(url + ALL_TIME + "&treatments=5"))) == 0
+    assert len(rows(owner_client.get(url + "?start=2025-01-07&end="))) == 0  # a course of 6 needs 7 visits
+    # The default: the last 12 months, courses of 6.
+    assert owner_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("start=yesterday", "start"),
+        ("end=2025-02-30", "end"),
+        ("start=2025-06-01&end=2025-01-01", "end"),
+        ("treatments=3", "treatments"),
+        ("treatments=13", "treatments"),
+        ("treatments=six", "treatments"),
+        ("ms_type=flu", "ms_type"),
+        ("phase=sunny", "phase"),
+        ("therapist=999999", "therapist"),
+        ("therapist=abc", "therapist"),
+        ("start=99999-01-01", "start"),
+    ],
+)
+def test_bad_filter_values_get_a_message_and_the_default(owner_client, practice, query, field):
+    response = owner_client.get(reverse("outcomes:report") + "?" + query)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    assert 'class="errornote"' in response.content.decode()
+    filters = response.context["filters"]
+    assert filters.treatments in range(4, 13)
+    for name in URLS[1:]:
+        assert owner_client.get(reverse(name) + "?" + query).status_code == 200
+
+
+def test_the_report_costs_the_same_queries_whatever_the_data(
+    owner_client, owner, django_assert_num_queries, therapist, practice
+):
+    url = reverse("outcomes:report") + ALL_TIME
+    owner_client.get(url)  # warm the session and the user
+
+    def count() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert owner_client.get(url).status_code == 200
+        return len(queries)
+
+    small = count()
+    for n in range(6):
+        client = factories.make_client(therapists=[therapist])
+        weekly(client, therapist, FIRST, 6 + n, pain=(7, 4))
+        visit(client, therapist, FIRST + dt.timedelta(days=90), signed=False, uses=[("swedish", "neck", "light")])
+        rebuild(client)
+    assert count() == small
+    with django_assert_num_queries(small):
+        owner_client.get(reverse("outcomes:report") + "?ms_type=rrms&phase=remission&treatments=4&start=&end=")
+
+
+@pytest.mark.parametrize("name", URLS[1:])
+def test_each_csv_costs_constant_queries(owner_client, practice, name, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        assert owner_client.get(reverse(name) + ALL_TIME).status_code == 200
+
+
+def test_formula_like_text_is_neutralised_in_csvs(owner_client, therapist):
+    User.objects.filter(pk=therapist.pk).update(first_name="=cmd")
+    response = owner_client.get(reverse("outcomes:therapists_csv") + ALL_TIME)
+    assert b"=cmd" not in response.content  # ids only, never names
