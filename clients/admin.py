@@ -1,15 +1,18 @@
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Subquery, Value
+from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Concat
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from clients.models import Client, DiseasePhase, Phase, SelfReport
+from clients.intake import consent_text_add
+from clients.models import Client, Consent, ConsentText, ConsentWithdrawal, DiseasePhase, Intake, Phase, SelfReport
 from practice import audit
 from practice.admin import AuditEventAdmin, HistoricalClientIdFilter, HistoryAdmin
-from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, RelatedFirstSearchMixin
+from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin, RelatedFirstSearchMixin
 from practice.models import AuditEvent
+from practice.roles import THERAPIST
 
 
 class DiseasePhaseFormSet(BaseInlineFormSet):
@@ -82,12 +85,36 @@ class CurrentPhaseFilter(admin.SimpleListFilter):
         return [*Phase.choices, ("none", "None recorded")]
 
     def queryset(self, request, queryset):
+        # By the open phases' client ids (phase_open_started_idx, one per client), not by the annotated
+        # current phase, which would run its subquery for every client before the page is cut.
         value = self.value()
+        open_phases = DiseasePhase.objects.filter(ended_on__isnull=True)
         if value == "none":
-            return queryset.filter(current_phase__isnull=True)
+            return queryset.exclude(Exists(open_phases.filter(client=OuterRef("pk"))))
         if value in Phase.values:
-            return queryset.filter(current_phase=value)
+            return queryset.filter(pk__in=open_phases.filter(phase=value).values("client_id"))
         return queryset
+
+
+class TherapistFilter(admin.SimpleListFilter):
+    """Clients a therapist cares for, by id: a join on the therapists table would make the list DISTINCT, and
+    the page's annotations would then be computed for every matching client before the page is cut."""
+
+    title = "therapist"
+    parameter_name = "therapist"
+
+    def lookups(self, request, model_admin):
+        therapists = User.objects.filter(groups__name=THERAPIST).order_by("last_name", "first_name", "username")
+        return [(str(user.pk), user.get_full_name() or user.username) for user in therapists]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        through = Client.therapists.through
+        return queryset.filter(pk__in=through.objects.filter(user_id=int(value)).values("client_id"))
 
 
 @admin.register(Client)
@@ -100,7 +127,7 @@ class ClientAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
         "archived",
     ]
     list_display_links = ["full_name"]
-    list_filter = [ArchivedFilter, CurrentPhaseFilter, "ms_type", "heat_sensitive", "cold_sensitive", "therapists"]
+    list_filter = [ArchivedFilter, CurrentPhaseFilter, "ms_type", "heat_sensitive", "cold_sensitive", TherapistFilter]
     search_fields = ["last_name", "first_name", "preferred_name", "email"]
     autocomplete_fields = ["therapists", "user"]
     inlines = [DiseasePhaseInline]
@@ -242,6 +269,111 @@ class HistoricalSelfReportAdmin(HistoryAdmin):
     list_display = ["history_date", "history_type", "record", "recorded_on"]
     id_search_field = "client_id"
     search_help_text = "The client's number."
+
+
+class ReadOnlyAdminMixin:
+    """Records written once, by the client in the portal: the admin shows them, never changes or adds them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Intake)
+class IntakeAdmin(
+    audit.AuditedAdminMixin, ReadOnlyAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin
+):
+    """Intakes as the clients sent them; the therapist reviews them from the client's record."""
+
+    list_display = ["client", "status", "step", "requested_at", "started_at", "submitted_at", "reviewed_at"]
+    list_filter = ["status"]
+    search_fields = ["client__last_name", "client__first_name"]
+    search_help_text = "A client's name."
+    related_search_fields = {"client": ["last_name", "first_name"]}
+    sortable_by = ["submitted_at"]
+    list_select_related = ["client"]
+    raw_id_fields = ["client", "requested_by", "reviewed_by"]
+    date_hierarchy = "submitted_at"
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, admin.ModelAdmin):
+    """The consent texts. A change is a new version (the newest is what clients agree to); old ones stay as read."""
+
+    list_display = ["kind", "version", "created_at", "created_by"]
+    list_filter = ["kind"]
+    search_fields = ["text"]
+    list_select_related = ["created_by"]
+    raw_id_fields = ["created_by"]
+    fields = ["kind", "text"]
+    readonly_fields = ["version", "created_at", "created_by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_fields(self, request, obj=None):
+        return ["kind", "version", "text", "created_at", "created_by"] if obj else ["kind", "text"]
+
+    def get_changeform_initial_data(self, request):
+        # "Add a version" starts from the current wording of that kind, to edit rather than retype.
+        initial = super().get_changeform_initial_data(request)
+        kind = initial.get("kind")
+        current = ConsentText.objects.current(kind) if isinstance(kind, str) else None
+        if current is not None:
+            initial["text"] = current.text
+        return initial
+
+    def save_model(self, request, obj, form, change) -> None:
+        # The version is the next of its kind, taken under a lock by the service; the form's instance is replaced.
+        saved = consent_text_add(kind=obj.kind, text=obj.text, created_by=request.user)
+        obj.pk, obj.version, obj.created_at, obj.created_by = (
+            saved.pk,
+            saved.version,
+            saved.created_at,
+            saved.created_by,
+        )
+        obj._state.adding = False
+
+
+class ConsentWithdrawalInline(ReadOnlyInlineMixin, admin.StackedInline):
+    model = ConsentWithdrawal
+    fields = ["withdrawn_at", "typed_name", "recorded_by"]
+    readonly_fields = fields
+
+
+@admin.register(Consent)
+class ConsentAdmin(
+    audit.AuditedAdminMixin, ReadOnlyAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin
+):
+    """Consents as the clients gave them, by typing their name; never changed, never deleted."""
+
+    list_display = ["client", "consent_text", "typed_name", "agreed_at", "withdrawn"]
+    list_filter = [("withdrawal", admin.EmptyFieldListFilter)]
+    search_fields = ["client__last_name", "client__first_name"]
+    search_help_text = "A client's name."
+    related_search_fields = {"client": ["last_name", "first_name"]}
+    sortable_by = ["agreed_at"]
+    list_select_related = ["client", "consent_text", "withdrawal"]
+    raw_id_fields = ["client", "consent_text", "recorded_by"]
+    date_hierarchy = "agreed_at"
+    inlines = [ConsentWithdrawalInline]
+
+    @admin.display(boolean=True, description="withdrawn")
+    def withdrawn(self, obj: Consent) -> bool:
+        return hasattr(obj, "withdrawal")
+
+
+@admin.register(ConsentWithdrawal)
+class ConsentWithdrawalAdmin(audit.AuditedAdminMixin, ReadOnlyAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
+    list_display = ["consent", "typed_name", "withdrawn_at"]
+    search_fields = ["consent__client__last_name", "consent__client__first_name"]
+    search_help_text = "A client's name."
+    sortable_by = ["withdrawn_at"]
+    list_select_related = ["consent__client", "consent__consent_text"]
+    raw_id_fields = ["consent", "recorded_by"]
+    date_hierarchy = "withdrawn_at"
 
 
 class AuditEventWithClientAdmin(AuditEventAdmin):

@@ -216,7 +216,9 @@ class AuditEventAdmin(OwnerReadOnlyAdmin):
     search_fields = ["=actor_username"]
     search_help_text = "Exact username of the person who acted."
     date_hierarchy = "time"
-    ordering = ["-sequence"]
+    # Newest first by time (events are numbered in time order), so that each filter's (field, time) index
+    # serves its page as well as its drill-down.
+    ordering = ["-time", "-sequence"]
     sortable_by = ["time"]
     readonly_fields = [
         "sequence",

@@ -6,7 +6,7 @@ completed here, where the record is composed from all three, and registered in p
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from clients.admin import ClientAdmin, DiseasePhaseInline
@@ -54,14 +54,17 @@ class ClientRecordAdmin(ClientAdmin):
     actions = [*ClientAdmin.actions, "invite_to_portal"]
 
     def get_queryset(self, request):
-        sessions = TreatmentSession.objects.filter(client=OuterRef("pk")).order_by().values("client")
-        # Correlated subqueries run only for the rows on the page, not the whole table.
+        sessions = TreatmentSession.objects.filter(client=OuterRef("pk"))
+        # Correlated subqueries run only for the rows on the page, not the whole table; the last session is one
+        # probe of session_client_started_idx from its newest end, not the maximum over all the client's sessions.
         return (
             super()
             .get_queryset(request)
             .annotate(
-                last_session_at=Subquery(sessions.annotate(last=Max("started_at")).values("last")),
-                sessions_total=Coalesce(Subquery(sessions.annotate(n=Count("pk")).values("n")), 0),
+                last_session_at=Subquery(sessions.order_by("-started_at").values("started_at")[:1]),
+                sessions_total=Coalesce(
+                    Subquery(sessions.order_by().values("client").annotate(n=Count("pk")).values("n")), 0
+                ),
             )
         )
 

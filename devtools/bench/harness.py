@@ -48,6 +48,7 @@ class Result:
     x_bare: float | None = None
     x_raw: float | None = None
     cpu_ms: float | None = None  # median CPU of this process per request
+    size_bytes: int | None = None  # the response body's size
     target: str = ""
     met: bool | None = None
     samples_ms: list[float] = field(default_factory=list)
@@ -201,6 +202,7 @@ class Bench:
         if response.status_code != expected:
             where = response.get("Location", "")
             return Result(page.name, url, f"HTTP {response.status_code} {where}".strip())
+        size_bytes = len(response.getvalue()) if response.streaming else len(response.content)
         reset_queries()  # the log is a bounded deque: once full, CaptureQueriesContext would count nothing
         with CaptureQueriesContext(connection) as captured:
             call()
@@ -216,6 +218,7 @@ class Bench:
             p95_ms=percentile(samples, 0.95),
             queries=queries,
             cpu_ms=statistics.median(cpu),
+            size_bytes=size_bytes,
             samples_ms=[round(s, 3) for s in samples],
         )
         result.bare_ms = self.bare_ms(page.user)
@@ -246,5 +249,11 @@ class Bench:
         if page.raw_ratio_target is not None and result.x_raw is not None:
             targets.append(f"<= {page.raw_ratio_target:.0f}x raw")
             checks.append(result.x_raw <= page.raw_ratio_target)
+        if page.bare_ratio_target is not None and result.x_bare is not None:
+            targets.append(f"<= {page.bare_ratio_target:.0f}x bare")
+            checks.append(result.x_bare <= page.bare_ratio_target)
+        if page.size_target_bytes is not None and result.size_bytes is not None:
+            targets.append(f"< {page.size_target_bytes // 1000} KB")
+            checks.append(result.size_bytes < page.size_target_bytes)
         result.target = ", ".join(targets)
         result.met = all(checks) if checks else None

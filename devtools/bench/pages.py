@@ -26,6 +26,12 @@ from sessions.models import SessionAmendment, Technique, TechniqueUse, Treatment
 THERAPIST_TARGET_MS = 50.0
 ADMIN_TARGET_MS = 200.0
 TREND_RAW_RATIO_TARGET = 5.0
+# Issue 13: the trend CSV within 3x its raw fetch, the portal's ZIP within 10x, the trend page under 200 KB,
+# the caseload and the client record within 5x an empty view.
+TREND_CSV_RAW_RATIO_TARGET = 3.0
+EXPORT_RAW_RATIO_TARGET = 10.0
+TREND_PAGE_SIZE_TARGET = 200_000
+WORKSPACE_BARE_RATIO_TARGET = 5.0
 
 # SQL statements with their parameters, run in order on a raw cursor.
 Statements = list[tuple[str, list]]
@@ -42,6 +48,8 @@ class Page:
     target_ms: float | None = None
     raw_ratio_target: float | None = None
     raw: Callable[[BenchData], Statements] | None = None
+    bare_ratio_target: float | None = None  # times the empty view, at most
+    size_target_bytes: int | None = None  # the response body, under
 
 
 def pages() -> list[Page]:
@@ -54,7 +62,12 @@ def pages() -> list[Page]:
     year = _last_year()
     return [
         Page(
-            "caseload (300 clients)", "clients:caseload", "therapist", target_ms=THERAPIST_TARGET_MS, raw=_caseload_raw
+            "caseload (300 clients)",
+            "clients:caseload",
+            "therapist",
+            target_ms=THERAPIST_TARGET_MS,
+            raw=_caseload_raw,
+            bare_ratio_target=WORKSPACE_BARE_RATIO_TARGET,
         ),
         Page(
             "client record (520 sessions)",
@@ -63,6 +76,7 @@ def pages() -> list[Page]:
             record,
             target_ms=THERAPIST_TARGET_MS,
             raw=_record_raw,
+            bare_ratio_target=WORKSPACE_BARE_RATIO_TARGET,
         ),
         Page("session form GET", "sessions:new", "therapist", form, target_ms=THERAPIST_TARGET_MS, raw=_form_raw),
         Page(
@@ -84,8 +98,19 @@ def pages() -> list[Page]:
                 target_ms=THERAPIST_TARGET_MS,
                 raw_ratio_target=TREND_RAW_RATIO_TARGET if size == RECORD_SIZE else None,
                 raw=_trend_raw(size),
+                size_target_bytes=TREND_PAGE_SIZE_TARGET if size == RECORD_SIZE else None,
             )
             for size in TREND_SIZES
+        ),
+        Page(
+            f"trend CSV ({RECORD_SIZE} sessions)",
+            "trends:csv",
+            "therapist",
+            _client_with(RECORD_SIZE),
+            query="range=all",
+            target_ms=THERAPIST_TARGET_MS,
+            raw_ratio_target=TREND_CSV_RAW_RATIO_TARGET,
+            raw=_trend_raw(RECORD_SIZE),
         ),
         Page("portal home", "portal:home", "portal", target_ms=THERAPIST_TARGET_MS, raw=_portal_home_raw),
         Page(
@@ -102,6 +127,14 @@ def pages() -> list[Page]:
             query="range=all",
             target_ms=THERAPIST_TARGET_MS,
             raw=_trend_raw(RECORD_SIZE, signed_only=True),
+        ),
+        Page(
+            f"portal export ZIP ({RECORD_SIZE} sessions)",
+            "portal:export_zip",
+            "portal",
+            target_ms=THERAPIST_TARGET_MS,
+            raw_ratio_target=EXPORT_RAW_RATIO_TARGET,
+            raw=_portal_export_raw,
         ),
         Page(
             "admin clients",
@@ -337,6 +370,45 @@ def _portal_home_raw(data: BenchData) -> Statements:
         ),
         (f"SELECT * FROM {_t(DiseasePhase)} WHERE client_id = %s ORDER BY started_on DESC", [client_id]),
         (f"SELECT count(*) FROM {session} WHERE client_id = %s AND status = 'signed'", [client_id]),
+    ]
+
+
+def _portal_export_raw(data: BenchData) -> Statements:
+    """Each table "My data" holds, read once: the client and their therapists, the signed sessions with their
+    therapist, their technique rows, their amendments, the phases and the self-reports."""
+    client_id = data.record_client.pk
+    session, use, signed = _t(TreatmentSession), _t(TechniqueUse), "s.client_id = %s AND s.status = 'signed'"
+    through = _t(Client.therapists.through)
+    return [
+        (f"SELECT * FROM {_t(Client)} WHERE user_id = %s", [data.portal_user.pk]),
+        (
+            f"SELECT u.first_name, u.last_name, u.username FROM {through} t JOIN {_t(User)} u ON u.id = t.user_id "
+            "WHERE t.client_id = %s",
+            [client_id],
+        ),
+        (
+            "SELECT s.id, s.started_at, s.duration_minutes, s.setting, s.pain_before, s.pain_after, "
+            "s.fatigue_before, s.fatigue_after, s.client_summary, u.first_name, u.last_name, u.username "
+            f"FROM {session} s JOIN {_t(User)} u ON u.id = s.therapist_id WHERE {signed} "
+            "ORDER BY s.started_at, s.id",
+            [client_id],
+        ),
+        (
+            f"SELECT u.session_id, t.name, u.body_region, u.pressure FROM {use} u "
+            f"JOIN {_t(Technique)} t ON t.id = u.technique_id JOIN {session} s ON s.id = u.session_id "
+            f"WHERE {signed} ORDER BY u.id",
+            [client_id],
+        ),
+        (
+            f"SELECT a.session_id, a.changes FROM {_t(SessionAmendment)} a JOIN {session} s ON s.id = a.session_id "
+            f"WHERE {signed} ORDER BY a.created_at, a.id",
+            [client_id],
+        ),
+        (
+            f"SELECT phase, started_on, ended_on FROM {_t(DiseasePhase)} WHERE client_id = %s ORDER BY started_on",
+            [client_id],
+        ),
+        (f"SELECT * FROM {_t(SelfReport)} WHERE client_id = %s ORDER BY recorded_on", [client_id]),
     ]
 
 

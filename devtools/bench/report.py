@@ -83,16 +83,17 @@ def format_table(report: dict[str, Any]) -> str:
         f"Database: {meta['database']['vendor']} {meta['database']['name']} ({size})",
         f"Machine: {meta.get('machine', 'not recorded')}",
         f"Each page {meta['repeat']} times after {meta['warmup']} warm-up requests; times are server time in ms, "
-        "cpu is the app process's CPU per request in ms.",
+        "cpu is the app process's CPU per request in ms, KB the response's size.",
         "Bare floor (empty view, same middleware): "
         + ", ".join(f"{role} {ms:.1f} ms" for role, ms in report["bare_ms"].items()),
         "",
     ]
-    header = ("page", "median", "p95", "cpu", "queries", "x bare", "raw ms", "x raw", "target", "met")
+    header = ("page", "median", "p95", "cpu", "queries", "x bare", "raw ms", "x raw", "KB", "target", "met")
+    target_column = header.index("target")
     rows = [header]
     for page in report["pages"]:
         if page["status"] != "ok":
-            rows.append((page["name"], page["status"], "", "", "", "", "", "", page["target"], ""))
+            rows.append((page["name"], page["status"], "", "", "", "", "", "", "", page["target"], ""))
             continue
         rows.append(
             (
@@ -104,13 +105,16 @@ def format_table(report: dict[str, Any]) -> str:
                 f"{page['x_bare']:.1f}",
                 "" if page["raw_ms"] is None else f"{page['raw_ms']:.1f}",
                 "" if page["x_raw"] is None else f"{page['x_raw']:.1f}",
+                "" if page.get("size_bytes") is None else f"{page['size_bytes'] / 1000:.0f}",
                 page["target"],
                 {True: "yes", False: "NO", None: ""}[page["met"]],
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for number, row in enumerate(rows):
-        cells = [cell.ljust(widths[i]) if i in (0, 8) else cell.rjust(widths[i]) for i, cell in enumerate(row)]
+        cells = [
+            cell.ljust(widths[i]) if i in (0, target_column) else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        ]
         if row[1] and not row[1][0].isdigit() and number:
             cells = [row[0].ljust(widths[0]), row[1]]
         lines.append("  ".join(cells).rstrip())

@@ -197,3 +197,34 @@ class TestDateDrillDownQuerySet:
     def test_keeps_the_models_own_queryset_methods(self, sessions):
         assert sessions.drafts().filter(started_at__year=2021).count() == 6
         assert type(sessions.drafts()) is type(sessions)
+
+
+@pytest.mark.django_db
+class TestClientFiltersById:
+    """The client list's phase and therapist filters select clients by id, and select the right ones."""
+
+    @pytest.fixture
+    def clients(self, therapist, other_therapist):
+        flare = make_client(therapists=[therapist], last_name="Flare")
+        make_phase(flare, phase="remission", started_on=dt.date(2024, 1, 1), ended_on=dt.date(2025, 1, 1))
+        make_phase(flare, phase="acute_flare", started_on=dt.date(2025, 1, 1))
+        past_only = make_client(therapists=[other_therapist], last_name="Pastonly")
+        make_phase(past_only, phase="acute_flare", started_on=dt.date(2024, 1, 1), ended_on=dt.date(2024, 2, 1))
+        never = make_client(therapists=[therapist, other_therapist], last_name="Never")
+        return flare, past_only, never
+
+    def names(self, client, query: str) -> set[str]:
+        _n, html = queries_for(client, changelist(Client, query))
+        return {name for name in ("Flare", "Pastonly", "Never") if name in html}
+
+    def test_current_phase_and_none(self, client, owner, clients):
+        client.force_login(owner)
+        assert self.names(client, "current_phase=acute_flare") == {"Flare"}
+        assert self.names(client, "current_phase=remission") == set()
+        assert self.names(client, "current_phase=none") == {"Pastonly", "Never"}
+
+    def test_therapist(self, client, owner, therapist, other_therapist, clients):
+        client.force_login(owner)
+        assert self.names(client, f"therapist={therapist.pk}") == {"Flare", "Never"}
+        assert self.names(client, f"therapist={other_therapist.pk}") == {"Pastonly", "Never"}
+        assert self.names(client, "therapist=x") == set()
