@@ -65,9 +65,9 @@ def queries_for(client, url: str) -> tuple[int, str]:
 
 # (model, query, queries): the sign-in session, the owner and their permissions (5 queries), the capped
 # count, the page's rows and their related rows, and for a date field the drill-down: its first and last
-# date, then one query probing every year (month, day) between them. The sessions list also reads its therapists
-# (the therapist filter) and the page's amendments (corrected values are shown; 2 more); a name search first finds the matching people, one query
-# per kind (clients, therapists), then filters the big table by their ids.
+# date, then one query probing every year (month, day) between them. The sessions list also reads its
+# therapists (the therapist filter) and the page's amendments (corrected values are shown): 2 more. A name
+# search first finds the matching people, one query per kind (clients, therapists), then filters by their ids.
 CHANGELISTS = [
     (TreatmentSession, "", 12),
     (TreatmentSession, "status__exact=draft", 12),
