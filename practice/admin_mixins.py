@@ -46,6 +46,13 @@ ADMIN_SECTIONS: dict[str, dict[str, str]] = {
         "treatment_sessions.TreatmentSession": "Treatment sessions",
         "treatment_sessions.SessionAmendment": "Amendments to signed sessions",
         "treatment_sessions.Technique": "Techniques",
+        "clients.SelfReport": "How I feel today",
+        "measures.QuestionnaireResponse": "Questionnaires",
+        "measures.Instrument": "Questionnaire instruments",
+        "clients.Intake": "Intakes",
+        "clients.ConsentText": "Consent texts",
+        "clients.Consent": "Consents",
+        "clients.ConsentWithdrawal": "Consent withdrawals",
     },
     "People": {"auth.User": "Accounts", "auth.Group": "Roles"},
     "Security": {

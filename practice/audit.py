@@ -69,6 +69,12 @@ OBJECT_TYPES = {
     "treatment_sessions.treatmentsession": "session",
     "treatment_sessions.sessionamendment": "amendment",
     "treatment_sessions.techniqueuse": "technique_use",
+    "measures.questionnaireresponse": "questionnaire",
+    "measures.questionnaireamendment": "questionnaire_amendment",
+    "clients.intake": "intake",
+    "clients.consent": "consent",
+    "clients.consentwithdrawal": "consent_withdrawal",
+    "clients.consenttext": "consent_text",
 }
 
 # The fields the chain covers, in the order the verifier reads them.

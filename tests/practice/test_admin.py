@@ -189,3 +189,12 @@ def test_a_clinical_records_delete_address_says_why_nothing_is_deleted(client, o
     assert f"{model._meta.verbose_name_plural.capitalize()} are never deleted" in html
     assert "archived" in html and "amendment" in html
     assert 'id="changelist-filter"' not in html  # the admin's own look, not a list
+
+
+def test_every_registered_model_has_a_plain_name_in_a_section_of_the_owners_home():
+    from django.contrib import admin
+
+    from practice.admin_mixins import PLAIN_NAMES
+
+    unnamed = sorted(model._meta.label for model in admin.site._registry if model._meta.label not in PLAIN_NAMES)
+    assert unnamed == [], "add these to ADMIN_SECTIONS (practice/admin_mixins.py)"
