@@ -519,13 +519,7 @@ def _outcomes_raw(query: str, parts: tuple[str, ...]) -> Callable[[BenchData], S
         if "techniques" in parts:
             statements.append(outcomes_selectors.techniques_query(filters))
         if "therapists" in parts:
-            statements.append(
-                (
-                    "SELECT therapist_id, COUNT(*) FROM outcomes_visit WHERE day >= %s AND day <= %s"
-                    " GROUP BY therapist_id",
-                    [filters.first_day, filters.last_day],
-                )
-            )
+            statements.append(outcomes_selectors.signed_visits_query(filters))
         return statements
 
     return raw

@@ -123,5 +123,63 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def read_json(path: str) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
+
+
 def write_json(report: dict[str, Any], path: str) -> None:
     Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+def format_markdown(report: dict[str, Any]) -> str:
+    """The README's table from a saved run (``bench --json``): the machine, the data set, then each page.
+
+    The admin changelists' every option (pages named "admin option ...") are summed up in one line: how many,
+    the slowest median, and how many missed their target.
+    """
+    meta = report["meta"]
+    size = ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in meta["data_set"].items())
+    lines = [
+        f"Measured {meta['time'][:10]} at commit {meta.get('commit') or 'unknown'}"
+        f" on {meta.get('machine', 'not recorded')};"
+        f" {meta['database']['vendor']} with {size}; each page {meta['repeat']} times after {meta['warmup']} warm-up"
+        " requests. Server time in ms; x bare: times an empty view through the same middleware"
+        f" ({', '.join(f'{role} {ms:.1f} ms' for role, ms in report['bare_ms'].items())}); x raw: times a plain"
+        " cursor's fetch of the page's rows.",
+        "",
+        "| page | median | p95 | queries | x bare | x raw | KB | target | met |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    options = [page for page in report["pages"] if page["name"].startswith("admin option ")]
+    for page in report["pages"]:
+        if page in options:
+            continue
+        if page["status"] != "ok":
+            lines.append(f"| {page['name']} | {page['status']} | | | | | | {page['target']} | |")
+            continue
+        cells = [
+            page["name"],
+            f"{page['median_ms']:.0f}",
+            f"{page['p95_ms']:.0f}",
+            str(page["queries"]),
+            f"{page['x_bare']:.1f}",
+            "" if page["x_raw"] is None else f"{page['x_raw']:.1f}",
+            "" if page.get("size_bytes") is None else f"{page['size_bytes'] / 1000:.0f}",
+            page["target"],
+            {True: "yes", False: "**no**", None: ""}[page["met"]],
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    measured = [page for page in options if page["status"] == "ok"]
+    if measured:
+        slowest = max(measured, key=lambda page: page["median_ms"])
+        missed = [page for page in measured if page["met"] is False]
+        lines += [
+            "",
+            f"Every admin changelist option ({len(measured)} page{'s' if len(measured) != 1 else ''}: each filter"
+            " choice, sortable column, search and"
+            f" drill-down level, alone and with a year): slowest median {slowest['median_ms']:.0f} ms"
+            f" ({slowest['name'].removeprefix('admin option ')}); {len(missed)} over their target"
+            + (": " + ", ".join(page["name"].removeprefix("admin option ") for page in missed) if missed else "")
+            + ".",
+        ]
+    return "\n".join(lines)

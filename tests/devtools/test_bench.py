@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from clients.models import Client, DiseasePhase
 from devtools import demo
-from devtools.bench import dataset, harness, pages
+from devtools.bench import dataset, harness, pages, report
 from practice import audit
 from sessions.models import TechniqueUse, TreatmentSession
 
@@ -187,3 +187,39 @@ def test_the_admin_options_are_pages_of_their_own_once_the_bench_owner_exists(ow
     assert "admin option treatment_sessions.treatmentsession?" in names
     assert any(name.startswith("admin option practice.auditevent?action__exact=") for name in names)
     assert all(page.user == "owner" and page.target_ms == pages.ADMIN_TARGET_MS for page in options)
+
+
+def test_the_readme_table_is_written_from_a_saved_run(tmp_path):
+    page = {
+        "name": "caseload (300 clients)",
+        "status": "ok",
+        "median_ms": 12.3,
+        "p95_ms": 15.0,
+        "queries": 6,
+        "x_bare": 4.1,
+        "x_raw": 3.0,
+        "size_bytes": 41_000,
+        "target": "< 50 ms",
+        "met": True,
+    }
+    option = {**page, "name": "admin option practice.auditevent?action__exact=read", "median_ms": 250.0, "met": False}
+    saved = {
+        "meta": {
+            "time": "2026-11-29T05:00:00+00:00",
+            "commit": "abc1234",
+            "machine": "AMD EPYC, 2 cores, 24 GiB",
+            "database": {"vendor": "postgresql", "name": "fullsize"},
+            "data_set": {"clients": 10_004, "sessions": 4_393_790},
+            "repeat": 30,
+            "warmup": 2,
+        },
+        "bare_ms": {"therapist": 3.0},
+        "pages": [page, option],
+    }
+    path = tmp_path / "bench.json"
+    report.write_json(saved, str(path))
+    table = report.format_markdown(report.read_json(str(path)))
+    assert "AMD EPYC, 2 cores, 24 GiB" in table and "10,004 clients" in table and "abc1234" in table
+    assert "| caseload (300 clients) | 12 | 15 | 6 | 4.1 | 3.0 | 41 | < 50 ms | yes |" in table
+    assert "Every admin changelist option (1 page: each filter" in table
+    assert "slowest median 250 ms (practice.auditevent?action__exact=read); 1 over their target" in table

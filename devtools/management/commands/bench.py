@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devtools.bench import DEFAULT_AUDIT_EVENTS, run_bench
-from devtools.bench.report import format_table, write_json
+from devtools.bench.report import format_markdown, format_table, read_json, write_json
 
 
 class Command(BaseCommand):
@@ -23,6 +23,11 @@ class Command(BaseCommand):
             help="Grow the audit log to this many events first (PostgreSQL; default 1,000,000; 0 to leave it).",
         )
         parser.add_argument(
+            "--markdown-from",
+            metavar="PATH",
+            help="Measure nothing: print the README's Markdown table of a run saved with --json.",
+        )
+        parser.add_argument(
             "--skip-admin-options",
             action="store_true",
             help="Leave out the admin changelists' every filter, sort, search and drill-down (about 200 pages).",
@@ -37,8 +42,12 @@ class Command(BaseCommand):
         only: str,
         audit_events: int,
         skip_admin_options: bool,
+        markdown_from: str | None,
         **options,
     ) -> None:
+        if markdown_from:
+            self.stdout.write(format_markdown(read_json(markdown_from)))
+            return
         if repeat < 1 or warmup < 0:
             raise CommandError("--repeat must be at least 1 and --warmup at least 0.")
         report = run_bench(
