@@ -1,18 +1,30 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Concat
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from clients.intake import consent_text_add
-from clients.models import Client, Consent, ConsentText, ConsentWithdrawal, DiseasePhase, Intake, Phase, SelfReport
+from clients.intake import consent_agree, consent_text_add
+from clients.models import (
+    Client,
+    Consent,
+    ConsentKind,
+    ConsentText,
+    ConsentWithdrawal,
+    DiseasePhase,
+    Intake,
+    Phase,
+    SelfReport,
+)
 from practice import audit
-from practice.admin import AuditEventAdmin, HistoricalClientIdFilter, HistoryAdmin
+from practice.admin import AuditEventAdmin, HistoricalClientIdFilter, HistoryAdmin, OwnerReadOnlyAdmin
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin, RelatedFirstSearchMixin
 from practice.models import AuditEvent
-from practice.roles import THERAPIST
+from practice.roles import THERAPIST, is_owner
 
 
 class DiseasePhaseFormSet(BaseInlineFormSet):
@@ -271,20 +283,8 @@ class HistoricalSelfReportAdmin(HistoryAdmin):
     search_help_text = "The client's number."
 
 
-class ReadOnlyAdminMixin:
-    """Records written once, by the client in the portal: the admin shows them, never changes or adds them."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Intake)
-class IntakeAdmin(
-    audit.AuditedAdminMixin, ReadOnlyAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin
-):
+class IntakeAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, OwnerReadOnlyAdmin):
     """Intakes as the clients sent them; the therapist reviews them from the client's record."""
 
     list_display = ["client", "status", "step", "requested_at", "started_at", "submitted_at", "reviewed_at"]
@@ -309,6 +309,16 @@ class ConsentTextAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, admin.ModelA
     raw_id_fields = ["created_by"]
     fields = ["kind", "text"]
     readonly_fields = ["version", "created_at", "created_by"]
+
+    # Owners only (the roles migration predates consents); nobody edits a version once written.
+    def has_module_permission(self, request) -> bool:
+        return is_owner(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_owner(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return is_owner(request.user)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -339,14 +349,30 @@ class ConsentTextAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, admin.ModelA
 
 class ConsentWithdrawalInline(ReadOnlyInlineMixin, admin.StackedInline):
     model = ConsentWithdrawal
-    fields = ["withdrawn_at", "typed_name", "recorded_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("withdrawn_at", "typed_name", "recorded_by")
+
+
+class PaperConsentForm(forms.ModelForm):
+    """The owner's record of a consent given on paper; what the service would refuse is said on the form."""
+
+    class Meta:
+        model = Consent
+        fields = ["client", "consent_text", "typed_name"]
+
+    def clean_typed_name(self) -> str:
+        name = " ".join(self.cleaned_data.get("typed_name", "").split())
+        if len(name) < 2:
+            raise ValidationError("Type the name the client wrote on the paper form.")
+        return name
+
+    def clean_client(self) -> Client:
+        client = self.cleaned_data["client"]
+        client.ensure_editable()
+        return client
 
 
 @admin.register(Consent)
-class ConsentAdmin(
-    audit.AuditedAdminMixin, ReadOnlyAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin
-):
+class ConsentAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, OwnerReadOnlyAdmin):
     """Consents as the clients gave them, by typing their name; never changed, never deleted."""
 
     list_display = ["client", "consent_text", "typed_name", "agreed_at", "withdrawn"]
@@ -359,14 +385,45 @@ class ConsentAdmin(
     raw_id_fields = ["client", "consent_text", "recorded_by"]
     date_hierarchy = "agreed_at"
     inlines = [ConsentWithdrawalInline]
+    add_form = PaperConsentForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
 
     @admin.display(boolean=True, description="withdrawn")
     def withdrawn(self, obj: Consent) -> bool:
         return hasattr(obj, "withdrawal")
 
+    # A consent given on paper: the owner records it here with the name the client wrote and the version they
+    # signed (only a current version: an older one would not let a session be saved). Never changed afterwards.
+    def has_add_permission(self, request, obj=None) -> bool:
+        return is_owner(request.user)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["client", "consent_text", "typed_name"]
+        return ["client", "consent_text", "typed_name", "agreed_at", "recorded_by"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "consent_text":
+            current = [text.pk for kind in ConsentKind.values if (text := ConsentText.objects.current(kind))]
+            kwargs["queryset"] = ConsentText.objects.filter(pk__in=current)
+            kwargs["help_text"] = "The version the client signed on paper: the current one of each consent."
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Through the service, as the portal does: a double submit makes one record.
+        saved = consent_agree(
+            client=obj.client, kind=obj.consent_text.kind, typed_name=obj.typed_name, recorded_by=request.user
+        )
+        obj.pk, obj.agreed_at, obj.recorded_by = saved.pk, saved.agreed_at, saved.recorded_by
+        obj._state.adding = False
+
 
 @admin.register(ConsentWithdrawal)
-class ConsentWithdrawalAdmin(audit.AuditedAdminMixin, ReadOnlyAdminMixin, NoDeleteAdminMixin, LargeTableAdmin):
+class ConsentWithdrawalAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, OwnerReadOnlyAdmin):
     list_display = ["consent", "typed_name", "withdrawn_at"]
     search_fields = ["consent__client__last_name", "consent__client__first_name"]
     search_help_text = "A client's name."

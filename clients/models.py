@@ -2,6 +2,7 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clients.body_regions import BodyRegion
+from clients.relapse import Answer, SinceLastRelapse, Triage
 from clients.scores import SCORE_VALIDATORS
 from practice.fields import ChoiceListField
 from practice.history import track_changes
@@ -155,6 +157,16 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    # Not a column: the MS type the record had when read or last saved, so that receivers interested in a change
+    # of type (outcomes) compare without a query.
+    loaded_ms_type: str | None = None
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> "Client":
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance.loaded_ms_type = instance.__dict__.get("ms_type")
+        return instance
 
     @property
     def full_name(self) -> str:
@@ -349,6 +361,10 @@ class SelfReportQuerySet(models.QuerySet):
             qs = qs.filter(recorded_on__lte=end)
         return qs
 
+    def possible_relapses(self):
+        """Check-ins whose answers read as a possible relapse (clients/relapse.py)."""
+        return self.filter(triage=Triage.POSSIBLE_RELAPSE)
+
 
 class SelfReport(models.Model):
     """How the client felt on a day between sessions, recorded by the client in the portal."""
@@ -358,6 +374,22 @@ class SelfReport(models.Model):
     pain = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
     fatigue = models.PositiveSmallIntegerField(validators=SCORE_VALIDATORS)
     note = models.TextField(blank=True, max_length=2000)
+    # Relapse or pseudo-relapse (clients/relapse.py): asked only when a symptom is new or worse. None: not asked.
+    # Database defaults: the bulk loader (devtools) writes rows without these columns.
+    new_or_worse_symptom = models.BooleanField("a symptom is new or worse", null=True, blank=True)
+    lasted_over_24_hours = models.CharField(
+        "it has lasted more than 24 hours", max_length=10, choices=Answer.choices, blank=True, db_default=""
+    )
+    days_since_last_relapse_began = models.CharField(
+        "the last relapse began", max_length=10, choices=SinceLastRelapse.choices, blank=True, db_default=""
+    )
+    fever_or_infection = models.CharField(
+        "a fever or an infection", max_length=10, choices=Answer.choices, blank=True, db_default=""
+    )
+    explained_by_heat = models.CharField(
+        "explained by heat", max_length=10, choices=Answer.choices, blank=True, db_default=""
+    )
+    triage = models.CharField(max_length=30, choices=Triage.choices, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -370,6 +402,18 @@ class SelfReport(models.Model):
             models.UniqueConstraint(fields=["client", "recorded_on"], name="self_report_one_per_day"),
             models.CheckConstraint(name="self_report_pain_0_to_10", condition=Q(pain__gte=0, pain__lte=10)),
             models.CheckConstraint(name="self_report_fatigue_0_to_10", condition=Q(fatigue__gte=0, fatigue__lte=10)),
+            # The follow-up answers and the triage exist only for a new or worse symptom.
+            models.CheckConstraint(
+                name="self_report_relapse_answers_need_symptom",
+                condition=Q(new_or_worse_symptom=True)
+                | Q(
+                    lasted_over_24_hours="",
+                    days_since_last_relapse_began="",
+                    fever_or_infection="",
+                    explained_by_heat="",
+                    triage="",
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -377,6 +421,288 @@ class SelfReport(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ClinicalRecordDeletionError("Self-reports are part of the client's record and are never deleted.")
+
+
+class RecordLockedError(Exception):
+    """An intake once submitted, a consent text, a consent or a withdrawal is kept as it was."""
+
+
+# The intake (clients/intake.py has the services, clients/selectors.py the reads) ------------------------------
+
+# Answers the intake proposes for the health profile: keys of Intake.answers named after Client's fields.
+INTAKE_PROFILE_FIELDS = (
+    "ms_type",
+    "diagnosis_year",
+    "heat_sensitive",
+    "cold_sensitive",
+    "conditions_needing_clearance",
+    "reduced_sensation_regions",
+    "pressure_sore_regions",
+    "goals",
+)
+# Answers only the intake holds; the therapist reads them at the review. Contacts are dicts of name and phone
+# (emergency_contact also "relationship").
+INTAKE_ONLY_FIELDS = (
+    "new_or_worse_symptoms_30_days",
+    "medications",
+    "recent_injury_or_surgery",
+    "pregnant",
+    "neurologist_contact",
+    "emergency_contact",
+)
+INTAKE_FIELDS = INTAKE_PROFILE_FIELDS + INTAKE_ONLY_FIELDS
+
+
+class IntakeStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Waiting for review"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+class IntakeQuerySet(models.QuerySet):
+    def for_client(self, client):
+        return self.filter(client=client)
+
+    def in_progress(self):
+        return self.filter(status=IntakeStatus.IN_PROGRESS)
+
+    def submitted(self):
+        """Submitted, whether reviewed yet or not."""
+        return self.filter(status__in=[IntakeStatus.SUBMITTED, IntakeStatus.REVIEWED])
+
+    def waiting_for_review(self):
+        return self.filter(status=IntakeStatus.SUBMITTED)
+
+    def delete(self):
+        raise ClinicalRecordDeletionError("Intakes are part of the client's record and are never deleted.")
+
+
+class Intake(models.Model):
+    """What the client told us in the portal intake: health history, body map, goals, contacts.
+
+    ``answers`` is keyed by INTAKE_FIELDS; the therapist accepts them into the record at the review, and
+    nothing here changes the Client until then. While ``in_progress`` the client saves at every step
+    (``step`` is how many steps are done). Once submitted the row is locked: the only change left is the
+    review (status ``reviewed``, ``reviewed_at``, ``reviewed_by``, ``accepted_fields``: the answers the
+    therapist took into the record). A later intake is a new row. An open row with ``requested_at`` and no
+    ``started_at`` is a therapist's request for an update that the client has not begun.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="intakes", db_index=False)
+    status = models.CharField(max_length=20, choices=IntakeStatus.choices, default=IntakeStatus.IN_PROGRESS)
+    answers = models.JSONField(default=dict, blank=True)
+    step = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accepted_fields = models.JSONField(
+        default=list, blank=True, help_text="The answers the therapist accepted into the record at the review."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IntakeQuerySet.as_manager()
+
+    # What the review may set on a submitted intake; everything else is as the client submitted it.
+    REVIEW_FIELDS = ("status", "reviewed_at", "reviewed_by", "accepted_fields", "updated_at")
+
+    class Meta:
+        ordering = ["client_id", "created_at", "pk"]
+        indexes = [
+            models.Index(fields=["client", "created_at"], name="intake_client_created_idx"),
+            # "Intake waiting for review" on the caseload: a few rows among many.
+            models.Index(fields=["client"], name="intake_waiting_idx", condition=Q(status="submitted")),
+            models.Index(fields=["submitted_at"], name="intake_submitted_idx"),
+            # The admin's status filter with its date drill-down.
+            models.Index(fields=["status", "submitted_at"], name="intake_status_submitted_idx"),
+        ]
+        constraints = [
+            # One intake open at a time: the client resumes it, a therapist's request reuses it.
+            models.UniqueConstraint(fields=["client"], condition=Q(status="in_progress"), name="intake_one_open"),
+            models.CheckConstraint(
+                name="intake_submitted_has_time",
+                condition=Q(status="in_progress") | Q(submitted_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="intake_reviewed_has_time",
+                condition=~Q(status="reviewed") | Q(reviewed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake of {self.client} ({self.get_status_display().lower()})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding and self.pk is not None:
+            self._refuse_change_after_submission()
+        super().save(*args, **kwargs)
+
+    def _refuse_change_after_submission(self) -> None:
+        stored: dict[str, Any] | None = Intake.objects.filter(pk=self.pk).values().first()  # type: ignore[assignment]
+        if stored is None or stored["status"] == IntakeStatus.IN_PROGRESS:
+            return
+        reviewing = stored["status"] == IntakeStatus.SUBMITTED and self.status == IntakeStatus.REVIEWED
+        changed = [
+            field.name
+            for field in self._meta.concrete_fields
+            if stored[field.attname] != getattr(self, field.attname) and field.name not in self.REVIEW_FIELDS
+        ]
+        if changed or not reviewing:
+            raise RecordLockedError("A submitted intake is kept as the client sent it; a new intake is a new row.")
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalRecordDeletionError("Intakes are part of the client's record and are never deleted.")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == IntakeStatus.IN_PROGRESS
+
+
+# Consents (clients/intake.py: consent_agree, consent_withdraw; clients/selectors.py: current_consent) ----------
+
+
+class ConsentKind(models.TextChoices):
+    TREATMENT = "treatment", "Consent to treatment"
+    DATA_USE = "data_use", "How the practice keeps and uses my data"
+
+
+class ImmutableQuerySet(models.QuerySet):
+    """Rows that are written once: no bulk update, no delete (PostgreSQL triggers refuse raw SQL too)."""
+
+    def update(self, **kwargs):
+        raise RecordLockedError(f"{self.model._meta.verbose_name_plural} are never changed.")
+
+    def delete(self):
+        raise ClinicalRecordDeletionError(f"{self.model._meta.verbose_name_plural} are never deleted.")
+
+
+class ImmutableRecord(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise RecordLockedError(f"A {self._meta.verbose_name} is never changed; add a new one instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ClinicalRecordDeletionError(f"A {self._meta.verbose_name} is never deleted.")
+
+
+class ConsentTextQuerySet(ImmutableQuerySet):
+    def of_kind(self, kind: str):
+        return self.filter(kind=kind)
+
+    def current(self, kind: str) -> "ConsentText | None":
+        """The newest version of ``kind``: the one clients agree to now."""
+        return self.of_kind(kind).order_by("-version").first()
+
+
+class ConsentText(ImmutableRecord):
+    """One version of a consent's wording. Owners add versions (never edit one); the newest is current."""
+
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = ConsentTextQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="consent_text_one_per_version"),
+            models.CheckConstraint(name="consent_text_version_positive", condition=Q(version__gte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}, version {self.version}"
+
+
+class ConsentQuerySet(ImmutableQuerySet):
+    def for_client(self, client):
+        return self.filter(client=client)
+
+    def not_withdrawn(self):
+        return self.filter(withdrawal__isnull=True)
+
+
+class Consent(ImmutableRecord):
+    """A client's agreement to one version of a consent text, signed by typing their name. Never changed."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consents", db_index=False)
+    consent_text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="consents")
+    typed_name = models.CharField("name typed as signature", max_length=200)
+    agreed_at = models.DateTimeField(default=timezone.now)
+    # Who entered it: the client's own portal account, or staff recording a consent given on paper.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client_id", "-agreed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "agreed_at"], name="consent_client_agreed_idx"),
+            models.Index(fields=["agreed_at"], name="consent_agreed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client}: {self.consent_text} on {self.agreed_at:%d %b %Y %H:%M}"
+
+
+class ConsentWithdrawal(ImmutableRecord):
+    """The client withdrew a consent (from the portal: the data-use consent only). Never changed."""
+
+    consent = models.OneToOneField(Consent, on_delete=models.PROTECT, related_name="withdrawal")
+    typed_name = models.CharField("name typed as signature", max_length=200)
+    withdrawn_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-withdrawn_at", "-pk"]
+        indexes = [models.Index(fields=["withdrawn_at"], name="consent_withdrawn_idx")]
+
+    def __str__(self) -> str:
+        return f"Withdrawal of {self.consent}"
+
+
+class RelapseDismissal(ImmutableRecord):
+    """A therapist's judgement that the relapse reports so far are not a relapse, with why (clients/intake_review.py).
+
+    A reported relapse (a possible-relapse check-in or an intake's new or worse symptoms, in the last 30 days) is
+    a stop until the therapist records the phase: a phase recorded after the report, or one of these after it.
+    A later report is a stop again. Written once, never changed.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="relapse_dismissals", db_index=False)
+    reason = models.TextField("why this is not a relapse", max_length=2000)
+    dismissed_at = models.DateTimeField(default=timezone.now)
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client_id", "-dismissed_at", "-pk"]
+        indexes = [models.Index(fields=["client", "dismissed_at"], name="relapse_dismissal_client_idx")]
+
+    def __str__(self) -> str:
+        return f"Not a relapse: {self.client} on {self.dismissed_at:%d %b %Y}"
 
 
 track_changes(Client)

@@ -1,6 +1,7 @@
 """Writes to a client's record: starting and ending disease phases, and how the client feels today."""
 
 import datetime as dt
+from collections.abc import Mapping
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -8,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, Phase, SelfReport
+from clients.relapse import FOLLOW_UP_FIELDS, classify_relapse
 
 
 def phase_start(*, client: Client, phase: str, started_on: dt.date, recorded_by: User, notes: str = "") -> DiseasePhase:
@@ -65,13 +67,45 @@ def phase_end(*, phase: DiseasePhase, ended_on: dt.date) -> DiseasePhase:
 
 
 def self_report_record(
-    *, client: Client, pain: int, fatigue: int, note: str = "", recorded_on: dt.date | None = None
+    *,
+    client: Client,
+    pain: int,
+    fatigue: int,
+    note: str = "",
+    recorded_on: dt.date | None = None,
+    relapse_answers: Mapping[str, str] | None = None,
+    new_or_worse_symptom: bool | None = None,
 ) -> tuple[SelfReport, bool]:
-    """Save how the client feels on a day; a second entry the same day replaces the first. Returns (entry, created)."""
+    """Save how the client feels on a day; a second entry the same day replaces the first. Returns (entry, created).
+
+    When a symptom is new or worse, ``relapse_answers`` holds the follow-up answers (clients/relapse.py
+    FOLLOW_UP_FIELDS) and the entry's triage is classified from them; otherwise they are cleared.
+    """
     recorded_on = recorded_on or timezone.localdate()
+    follow_up = {field: "" for field in FOLLOW_UP_FIELDS}
+    if new_or_worse_symptom and relapse_answers is None:
+        # Saving the day's scores again keeps the follow-up answers already given for the same symptom.
+        stored = SelfReport.objects.filter(client=client, recorded_on=recorded_on, new_or_worse_symptom=True)
+        relapse_answers = stored.values(*FOLLOW_UP_FIELDS).first() or {}
+    if new_or_worse_symptom:
+        follow_up |= {field: (relapse_answers or {}).get(field, "") for field in FOLLOW_UP_FIELDS}
+    triage = classify_relapse(new_or_worse_symptom=new_or_worse_symptom, **follow_up)
+    defaults = {"pain": pain, "fatigue": fatigue, "note": note.strip(), "new_or_worse_symptom": new_or_worse_symptom}
     with transaction.atomic():
         return SelfReport.objects.update_or_create(
-            client=client,
-            recorded_on=recorded_on,
-            defaults={"pain": pain, "fatigue": fatigue, "note": note.strip()},
+            client=client, recorded_on=recorded_on, defaults=defaults | follow_up | {"triage": triage}
         )
+
+
+def self_report_relapse_check(*, report: SelfReport, answers: Mapping[str, str]) -> SelfReport:
+    """Save the answers to the new-or-worse-symptom questions on the day's entry, and classify them."""
+    if not report.new_or_worse_symptom:
+        raise ValidationError("These questions are for a symptom that is new or worse.", code="no_symptom")
+    for field in FOLLOW_UP_FIELDS:
+        setattr(report, field, answers.get(field, ""))
+    report.triage = classify_relapse(
+        new_or_worse_symptom=True, **{field: getattr(report, field) for field in FOLLOW_UP_FIELDS}
+    )
+    report.full_clean()
+    report.save(update_fields=[*FOLLOW_UP_FIELDS, "triage", "updated_at"])
+    return report

@@ -24,7 +24,18 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.body_regions import BodyRegion
-from clients.models import ClearanceCondition, Client, DiseasePhase, Goal, MSType, Phase
+from clients.intake import consent_text_add
+from clients.models import (
+    ClearanceCondition,
+    Client,
+    Consent,
+    ConsentKind,
+    ConsentText,
+    DiseasePhase,
+    Goal,
+    MSType,
+    Phase,
+)
 from devtools.bulk import analyze, insert_rows, skip_foreign_key_checks
 from measures.models import EnteredIn, Instrument, QuestionnaireResponse, ResponseStatus
 from measures.selectors import DUE_EVERY_DAYS
@@ -226,6 +237,7 @@ def build_demo(
                 progress(len(batch))
     if result.clients_created:
         analyze(Client, Client.therapists.through, DiseasePhase, TreatmentSession, TechniqueUse, QuestionnaireResponse)
+    ensure_demo_consents(owner=_owner)
     first = Client.objects.filter(email=demo_email(0)).first()
     if first and first.user_id is None and not hasattr(client_user, "client_profile"):
         first.user = client_user
@@ -292,6 +304,45 @@ def _plan_batch(
             # Drawn last, so the sessions and everything before them are as they were without questionnaires.
             rows.questionnaires.extend(plan.questionnaires(instrument, rows.sessions[first_session:]))
     return rows
+
+
+DEMO_CONSENT_TEXTS = {
+    ConsentKind.TREATMENT: (
+        "I agree to massage treatment by the practice's therapists. My therapist will ask about my MS and my "
+        "health before each session, work within my pain tolerance, and stop whenever I ask."
+    ),
+    ConsentKind.DATA_USE: (
+        "The practice keeps my record (health profile, sessions, scores and what I write in the portal) to "
+        "treat me safely, shows it only to the therapists who care for me and the practice owner, and never "
+        "shares it without my consent."
+    ),
+}
+
+
+def ensure_demo_consents(*, owner: User | None = None) -> int:
+    """Give the practice its consent texts (if it has none) and every demo client a consent to each current one.
+
+    In bulk, and for clients seeded before consents existed too: a demo client without consent to treatment
+    could not have a session logged (sessions.services.create_refusal). Returns how many consents it wrote.
+    """
+    texts = [
+        ConsentText.objects.current(kind) or consent_text_add(kind=kind, text=wording, created_by=owner)
+        for kind, wording in DEMO_CONSENT_TEXTS.items()
+    ]
+    demo = Client.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}")
+    written = 0
+    for text in texts:
+        missing = demo.exclude(consents__consent_text=text).values_list("pk", "first_name", "last_name")
+        written += len(
+            Consent.objects.bulk_create(
+                [
+                    Consent(client_id=pk, consent_text=text, typed_name=f"{first} {last}")
+                    for pk, first, last in missing.iterator()
+                ],
+                batch_size=2000,
+            )
+        )
+    return written
 
 
 def _write_batch(rows: _BatchRows) -> int:

@@ -24,7 +24,8 @@ class Visit(models.Model):
     session = models.OneToOneField(TreatmentSession, on_delete=models.CASCADE, primary_key=True, related_name="+")
     # Looked up by client through visit_run_ordinal_unique (client first), so no index of its own.
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", db_index=False)
-    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Counted by therapist through TherapistWeek and visit_day_covering_idx, so no index of its own.
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     started_at = models.DateTimeField()
     day = models.DateField(help_text="The session's date in the practice's time zone.")
     phase = models.CharField(max_length=20, blank=True, help_text="The client's phase on that day; empty if none.")
@@ -44,17 +45,36 @@ class Visit(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["client", "run", "ordinal"], name="visit_run_ordinal_unique"),
+            # Covering on PostgreSQL: a course's first visit and follow-up are read from the index alone.
+            models.UniqueConstraint(
+                fields=["client", "run", "ordinal"],
+                name="visit_run_ordinal_unique",
+                include=[
+                    "day",
+                    "therapist",
+                    "phase",
+                    "pain_before",
+                    "fatigue_before",
+                    "pain_change_sum",
+                    "fatigue_change_sum",
+                ],
+            ),
         ]
         indexes = [
-            models.Index(fields=["day"], name="visit_day_idx"),
-            # Where runs begin: a course starts at one of these, or at the first visit on or after the start date.
-            # Covering on PostgreSQL: the candidates of an all-time report are read from the index alone.
+            # Covering on PostgreSQL: the runs crossing the start date and the range's edge days are read from the
+            # index alone (its pages are not shared with the rows' other columns).
             models.Index(
                 fields=["day"],
-                name="visit_run_start_idx",
+                name="visit_day_covering_idx",
+                include=["prev_day", "client", "run", "ordinal", "run_length", "therapist"],
+            ),
+            # Where runs begin, per client: a course starts at the client's first run start on or after the start
+            # date that is long enough (one probe per client), or at the first visit on or after the start date.
+            models.Index(
+                fields=["client", "day"],
+                name="visit_client_run_start_idx",
                 condition=Q(prev_day__isnull=True),
-                include=["client", "run", "ordinal", "run_length"],
+                include=["run", "run_length"],
             ),
         ]
 
@@ -129,6 +149,20 @@ class TechniqueWeek(models.Model):
         return f"technique #{self.technique_id} in week {self.week}"
 
 
+class TherapistWeek(models.Model):
+    """Signed visits per therapist and week, for the therapists table (its edge days come from Visit)."""
+
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    week = models.IntegerField(help_text="Weeks since WEEK_ORIGIN.")
+    sessions = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week", "therapist"], name="therapist_week_cell_unique")]
+
+    def __str__(self) -> str:
+        return f"therapist #{self.therapist_id} in week {self.week}"
+
+
 class TechniqueClient(models.Model):
     """The weeks in which a client had a technique (in a phase, from a therapist): a string of 0 and 1.
 
@@ -151,6 +185,19 @@ class TechniqueClient(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "technique", "phase", "therapist"], name="technique_client_unique"
+            ),
+        ]
+        # Covering on PostgreSQL: keys whose first or last week lies in the range are read without their weeks.
+        indexes = [
+            models.Index(
+                fields=["first_week"],
+                name="technique_client_first_idx",
+                include=["last_week", "technique", "phase", "therapist", "client", "ms_type"],
+            ),
+            models.Index(
+                fields=["last_week"],
+                name="technique_client_last_idx",
+                include=["first_week", "technique", "phase", "therapist", "client", "ms_type"],
             ),
         ]
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db.models.signals import post_save
 
-from clients.models import DiseasePhase
+from clients.models import Client, DiseasePhase
+from outcomes.models import VisitTechnique
 from outcomes.storage import client_visits_rebuild
 from sessions.signals import signed_sessions_changed
 
@@ -26,6 +27,20 @@ def rebuild_after_phase_change(
         client_visits_rebuild(instance.client_id)
 
 
+def rebuild_after_ms_type_change(
+    sender: type[Client], instance: Client, raw: bool = False, created: bool = False, **kwargs: Any
+) -> None:
+    # The techniques table's weekly cells are kept per MS type: a client whose type changed moves to other cells.
+    # A client read from the database knows the type it was read with, so an ordinary save costs no query here.
+    if raw or created or instance.loaded_ms_type == instance.ms_type:
+        instance.loaded_ms_type = instance.ms_type
+        return
+    if VisitTechnique.objects.filter(client_id=instance.pk).exclude(ms_type=instance.ms_type).exists():
+        client_visits_rebuild(instance.pk)
+    instance.loaded_ms_type = instance.ms_type
+
+
 def connect() -> None:
     signed_sessions_changed.connect(rebuild_after_signed_change, dispatch_uid="outcomes_rebuild_after_signed_change")
     post_save.connect(rebuild_after_phase_change, sender=DiseasePhase, dispatch_uid="outcomes_rebuild_after_phase")
+    post_save.connect(rebuild_after_ms_type_change, sender=Client, dispatch_uid="outcomes_rebuild_after_ms_type")

@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -18,7 +19,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from clients.models import MSType, Phase, phase_label
-from outcomes.courses import RUN_GAP_DAYS, classify
+from outcomes.courses import MEANINGFUL_CHANGE, RUN_GAP_DAYS
+from outcomes.models import week_of, week_start
 from outcomes.statistics import Interval, interval_from_sums, mean, mean_interval, sample_sd, wilson_interval
 from practice.dates import local_midnight
 from sessions.models import Technique, TreatmentSession
@@ -159,11 +161,12 @@ class TherapistRow:
 def summarise(measure: str, courses: Sequence[CourseRow]) -> MeasureSummary:
     """The summary of one measure over courses (pure: tests give it hand-built rows)."""
     n = len(courses)
-    baselines = [c.baseline(measure) for c in courses]
-    follow_ups = [c.follow_up(measure) for c in courses]
-    changes = [c.change(measure) for c in courses]
-    improved = sum(1 for change in changes if classify(change) == "improved")
-    worsened = sum(1 for change in changes if classify(change) == "worse")
+    # Plain attribute reads: this runs for every group of the page over up to one course per client.
+    baselines: list[int] = list(map(attrgetter(f"{measure}_baseline"), courses))
+    follow_ups: list[int] = list(map(attrgetter(f"{measure}_follow_up"), courses))
+    changes = [after - before for before, after in zip(baselines, follow_ups, strict=True)]
+    improved = sum(1 for change in changes if change <= -MEANINGFUL_CHANGE)
+    worsened = sum(1 for change in changes if change >= MEANINGFUL_CHANGE)
     return MeasureSummary(
         measure=measure,
         clients=n,
@@ -178,7 +181,7 @@ def summarise(measure: str, courses: Sequence[CourseRow]) -> MeasureSummary:
         improved_ci=wilson_interval(improved, n),
         worsened=worsened,
         worsened_share=worsened / n if n else None,
-        immediate_change=mean([c.immediate(measure) for c in courses]),
+        immediate_change=mean(list(map(attrgetter(f"immediate_{measure}_change"), courses))),
     )
 
 
@@ -202,36 +205,53 @@ def by_ms_type(courses: Sequence[CourseRow]) -> list[GroupSummary]:
 
 
 _COURSES_SQL = """
+WITH boundary AS (
+    SELECT client_id, run, ordinal FROM outcomes_visit
+    WHERE prev_day < %s AND day >= %s AND day < %s AND day <= %s AND run_length - ordinal >= %s
+), k AS (
+    SELECT client_id, run, ordinal, ordinal + CAST(%s AS INTEGER) AS follow_up FROM boundary
+    UNION ALL
+    SELECT client_id, run, 1, CAST(1 + %s AS INTEGER) FROM (
+        SELECT c.id AS client_id, (
+            SELECT r.run FROM outcomes_visit r
+            WHERE r.client_id = c.id AND r.prev_day IS NULL AND r.day >= %s AND r.day <= %s AND r.run_length >= %s
+            ORDER BY r.day LIMIT 1
+        ) AS run
+        FROM clients_client c
+        WHERE NOT EXISTS (SELECT 1 FROM boundary b WHERE b.client_id = c.id){client_filter}
+        {no_pushdown}
+    ) firsts
+    WHERE run IS NOT NULL
+)
 SELECT k.client_id, v.therapist_id, v.day, f.day, v.phase, c.ms_type,
        v.pain_before, f.pain_before, v.fatigue_before, f.fatigue_before,
        f.pain_change_sum - v.pain_change_sum, f.fatigue_change_sum - v.fatigue_change_sum
-FROM (
-    SELECT s.session_id, s.client_id, s.run, s.ordinal,
-           ROW_NUMBER() OVER (PARTITION BY s.client_id ORDER BY s.run) AS pick
-    FROM (
-        SELECT session_id, client_id, run, ordinal FROM outcomes_visit
-        WHERE prev_day IS NULL AND day >= %s AND day <= %s AND run_length >= %s
-        UNION ALL
-        SELECT session_id, client_id, run, ordinal FROM outcomes_visit
-        WHERE prev_day < %s AND day >= %s AND day < %s AND day <= %s AND run_length - ordinal >= %s
-    ) s
-) k
-JOIN outcomes_visit v ON v.session_id = k.session_id
-JOIN outcomes_visit f ON f.client_id = k.client_id AND f.run = k.run AND f.ordinal = k.ordinal + %s
+FROM (SELECT * FROM k ORDER BY client_id {no_pushdown}) k
+JOIN outcomes_visit v ON v.client_id = k.client_id AND v.run = k.run AND v.ordinal = k.ordinal
+JOIN outcomes_visit f ON f.client_id = k.client_id AND f.run = k.run AND f.ordinal = k.follow_up
 JOIN clients_client c ON c.id = k.client_id
-WHERE k.pick = 1 AND f.day <= %s{filters}
+WHERE f.day <= %s{filters}
 ORDER BY k.client_id
 """
 
 
 def courses_query(filters: Filters) -> tuple[str, list[Any]]:
-    """The one SQL statement (and its parameters) that reads the courses (the benchmark's raw fetch too)."""
+    """The one SQL statement (and its parameters) that reads the courses (the benchmark's raw fetch too).
+
+    A client's course starts at their first candidate: the first visit on or after the start date of a run
+    that began before it (``boundary``: such a visit follows one before the start by at most RUN_GAP_DAYS
+    days, so it lies in the range's first days), else the first run starting in the range that holds N + 1
+    visits (one index probe per client, visit_client_run_start_idx). When that candidate's follow-up falls
+    after the end date every later one's does too, so the first candidate decides.
+    """
     first, last, n = filters.first_day, filters.last_day, filters.treatments
-    # A run's first visit on or after the start follows one before it by at most RUN_GAP_DAYS days.
     boundary_end = first + dt.timedelta(days=RUN_GAP_DAYS + 1)
-    # Only the client's first run (clipped to the range) with N + 1 visits left can hold the course; when its
-    # follow-up falls after the end date, every later run's does too, so the first candidate decides.
-    params: list[Any] = [first, last, n + 1, first, first, boundary_end, last, n, n, last]
+    params: list[Any] = [first, first, boundary_end, last, n, n, n, first, last, n + 1]
+    client_filter = ""
+    if filters.ms_type:
+        client_filter = " AND c.ms_type = %s"
+        params.append(filters.ms_type)
+    params.append(last)
     clauses = []
     if filters.ms_type:
         clauses.append("c.ms_type = %s")
@@ -242,7 +262,13 @@ def courses_query(filters: Filters) -> tuple[str, list[Any]]:
     if filters.therapist is not None:
         clauses.append("v.therapist_id = %s")
         params.append(filters.therapist)
-    sql = _COURSES_SQL.format(filters="".join(f" AND {clause}" for clause in clauses))
+    sql = _COURSES_SQL.format(
+        client_filter=client_filter,
+        filters="".join(f" AND {clause}" for clause in clauses),
+        # Keeps "run IS NOT NULL" outside, so each client's probe runs once, not again for the filter; and the
+        # candidates in client order, so the probes below walk visit_run_ordinal_unique in its own order.
+        no_pushdown="OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0",
+    )
     return sql, params
 
 
@@ -277,30 +303,92 @@ def courses(filters: Filters) -> list[CourseRow]:
 
 
 _TECHNIQUES_SQL = """
-SELECT t.technique_id, t.phase, COUNT(*), COUNT(DISTINCT t.client_id),
-       SUM(t.pain_change), SUM(t.pain_change * t.pain_change),
-       SUM(t.fatigue_change), SUM(t.fatigue_change * t.fatigue_change)
-FROM outcomes_visittechnique t{join}
-WHERE t.day >= %s AND t.day <= %s{filters}
-GROUP BY t.technique_id, t.phase
+WITH edge AS (
+    SELECT technique_id, phase, client_id, pain_change, fatigue_change FROM outcomes_visittechnique
+    WHERE ({edges}){row_filters}
+), sums AS (
+    SELECT technique_id, phase, SUM(n) AS n, SUM(p) AS p, SUM(pp) AS pp, SUM(f) AS f, SUM(ff) AS ff FROM (
+        SELECT technique_id, phase, sessions AS n, pain_sum AS p, pain_squares AS pp,
+               fatigue_sum AS f, fatigue_squares AS ff
+        FROM outcomes_techniqueweek WHERE week >= %s AND week <= %s{row_filters}
+        UNION ALL
+        SELECT technique_id, phase, 1, pain_change, pain_change * pain_change,
+               fatigue_change, fatigue_change * fatigue_change
+        FROM edge
+    ) x GROUP BY technique_id, phase
+), people AS (
+    SELECT technique_id, phase, COUNT(*) AS clients FROM (
+        SELECT DISTINCT technique_id, phase, client_id FROM (
+            SELECT technique_id, phase, client_id FROM outcomes_techniqueclient
+            WHERE first_week >= %s AND first_week <= %s{row_filters}
+            UNION ALL
+            SELECT technique_id, phase, client_id FROM outcomes_techniqueclient
+            WHERE last_week >= %s AND last_week <= %s AND first_week < %s{row_filters}
+            UNION ALL
+            SELECT technique_id, phase, client_id FROM outcomes_techniqueclient
+            WHERE last_week > %s AND first_week < %s{row_filters}
+              AND {find}(substr(weeks, %s - first_week + 1, %s), '1') > 0
+            UNION ALL
+            SELECT technique_id, phase, client_id FROM edge
+        ) y
+    ) z GROUP BY technique_id, phase
+)
+SELECT s.technique_id, s.phase, s.n, p.clients, s.p, s.pp, s.f, s.ff
+FROM sums s JOIN people p ON p.technique_id = s.technique_id AND p.phase = s.phase
 """
 
 
+def whole_weeks(first: dt.date, last: dt.date) -> tuple[int, int, list[tuple[dt.date, dt.date]]]:
+    """The whole weeks inside [first, last] (the first and last week; none when the first is after the last)
+    and the days around them, as date ranges."""
+    first_week = week_of(first) if first.weekday() == 0 else week_of(first) + 1
+    last_week = week_of(last) if last.weekday() == 6 else week_of(last) - 1
+    if first_week > last_week:
+        return first_week, last_week, [(first, last)]
+    edges = []
+    if first.weekday() != 0:
+        edges.append((first, week_start(first_week) - dt.timedelta(days=1)))
+    if last.weekday() != 6:
+        edges.append((week_start(last_week + 1), last))
+    return first_week, last_week, edges
+
+
 def techniques_query(filters: Filters) -> tuple[str, list[Any]]:
-    """The SQL statement (and its parameters) that reads the techniques table."""
-    params: list[Any] = [filters.first_day, filters.last_day]
-    clauses, join = [], ""
+    """The SQL statement (and its parameters) that reads the techniques table.
+
+    Whole weeks of the range come from the weekly cells (sums) and the clients' week strings (who); the few
+    days at the range's edges from the technique rows themselves. A client is counted once per technique and
+    phase however many of its parts (weeks, edges, therapists) they appear in: COUNT(DISTINCT).
+    """
+    first_week, last_week, edges = whole_weeks(filters.first_day, filters.last_day)
+    clauses: list[str] = []
+    filter_params: list[Any] = []
     if filters.ms_type:
-        join = " JOIN clients_client c ON c.id = t.client_id"
-        clauses.append("c.ms_type = %s")
-        params.append(filters.ms_type)
+        clauses.append("ms_type = %s")
+        filter_params.append(filters.ms_type)
     if filters.phase:
-        clauses.append("t.phase = %s")
-        params.append("" if filters.phase == "none" else filters.phase)
+        clauses.append("phase = %s")
+        filter_params.append("" if filters.phase == "none" else filters.phase)
     if filters.therapist is not None:
-        clauses.append("t.therapist_id = %s")
-        params.append(filters.therapist)
-    sql = _TECHNIQUES_SQL.format(join=join, filters="".join(f" AND {clause}" for clause in clauses))
+        clauses.append("therapist_id = %s")
+        filter_params.append(filters.therapist)
+    edge_sql = " OR ".join(["(day >= %s AND day <= %s)"] * len(edges)) or "1 = 0"
+    edge_params = [day for edge in edges for day in edge]
+    # With no whole week, the week parts match nothing (and substr is never given a negative length).
+    weeks_wanted = first_week <= last_week
+    low, high = (first_week, last_week) if weeks_wanted else (1, 0)
+    span = max(high - low + 1, 1)
+    params: list[Any] = [*edge_params, *filter_params]
+    params += [low, high, *filter_params]
+    # Keys whose first week is in the range, else whose last week is, else that span it and have a week inside.
+    params += [low, high, *filter_params]
+    params += [low, high, low, *filter_params]
+    params += [high, low, *filter_params, low, span]
+    sql = _TECHNIQUES_SQL.format(
+        edges=edge_sql,
+        row_filters="".join(f" AND {clause}" for clause in clauses),
+        find="strpos" if connection.vendor == "postgresql" else "instr",
+    )
     return sql, params
 
 
@@ -335,7 +423,7 @@ def techniques(filters: Filters) -> list[TechniqueRow]:
 def therapists(filters: Filters, *, now: dt.datetime | None = None) -> list[TherapistRow]:
     """Per therapist in the range: sessions (signed, by amended date, and drafts), safety overrides, overdue drafts."""
     now = now or timezone.now()
-    signed = _count_visits(filters)
+    signed = signed_visits_by_therapist(filters)
     sessions = TreatmentSession.objects.order_by()
     if filters.start:
         sessions = sessions.filter(started_at__gte=local_midnight(filters.start))
@@ -370,15 +458,31 @@ def therapists(filters: Filters, *, now: dt.datetime | None = None) -> list[Ther
     return sorted(rows, key=lambda r: (r.name.lower(), r.therapist_id))
 
 
-def _count_visits(filters: Filters) -> dict[int, int]:
-    sql = "SELECT therapist_id, COUNT(*) FROM outcomes_visit WHERE day >= %s AND day <= %s"
-    params: list[Any] = [filters.first_day, filters.last_day]
-    if filters.therapist is not None:
-        sql += " AND therapist_id = %s"
-        params.append(filters.therapist)
+def signed_visits_by_therapist(filters: Filters) -> dict[int, int]:
+    """Signed visits per therapist in the range (by their amended date)."""
+    sql, params = signed_visits_query(filters)
     with connection.cursor() as cursor:
-        cursor.execute(sql + " GROUP BY therapist_id", params)
-        return dict(cursor.fetchall())
+        cursor.execute(sql, params)
+        return {therapist_id: int(count) for therapist_id, count in cursor.fetchall()}
+
+
+def signed_visits_query(filters: Filters) -> tuple[str, list[Any]]:
+    """Signed visits per therapist: whole weeks from TherapistWeek, the edge days from Visit (one statement)."""
+    first_week, last_week, edges = whole_weeks(filters.first_day, filters.last_day)
+    therapist = " AND therapist_id = %s" if filters.therapist is not None else ""
+    mine = [filters.therapist] if filters.therapist is not None else []
+    parts: list[str] = []
+    params: list[Any] = []
+    if first_week <= last_week:
+        parts.append(
+            f"SELECT therapist_id, sessions FROM outcomes_therapistweek WHERE week >= %s AND week <= %s{therapist}"
+        )
+        params += [first_week, last_week, *mine]
+    for low, high in edges:
+        parts.append(f"SELECT therapist_id, 1 AS sessions FROM outcomes_visit WHERE day >= %s AND day <= %s{therapist}")
+        params += [low, high, *mine]
+    sql = f"SELECT therapist_id, SUM(sessions) FROM ({' UNION ALL '.join(parts)}) x GROUP BY therapist_id"
+    return sql, params
 
 
 def _date(value: object) -> dt.date:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, PhaseTimeline
 from outcomes.courses import VisitPoint, in_order, number_runs
-from outcomes.models import TechniqueClient, TechniqueWeek, Visit, VisitTechnique, week_of
+from outcomes.models import TechniqueClient, TechniqueWeek, TherapistWeek, Visit, VisitTechnique, week_of
 from sessions.models import (
     TECHNIQUE_USES,
     SessionAmendment,
@@ -39,11 +39,15 @@ def client_visits_rebuild(client_id: int) -> None:
         old = VisitTechnique.objects.filter(client_id=client_id).values_list(*_CELL_SOURCE)
         delta = _cells(techniques_to_cells(old), sign=-1)
         _add_cells(delta, _cells(techniques_to_cells(_cell_rows(techniques))))
+        old_visits = Visit.objects.filter(client_id=client_id).values_list("therapist_id", "day")
+        visit_delta = Counter((week_of(day), therapist) for therapist, day in old_visits)
+        visit_delta.subtract((week_of(visit[4]), visit[2]) for visit in visits)
         TechniqueClient.objects.filter(client_id=client_id)._raw_delete(TechniqueClient.objects.db)
         VisitTechnique.objects.filter(client_id=client_id)._raw_delete(VisitTechnique.objects.db)
         Visit.objects.filter(client_id=client_id)._raw_delete(Visit.objects.db)
         _insert(visits, techniques)
         _apply_cells(delta)
+        _apply_therapist_cells(visit_delta)
 
 
 def visits_rebuild_all(progress: Callable[[int], Any] | None = None) -> int:
@@ -52,7 +56,7 @@ def visits_rebuild_all(progress: Callable[[int], Any] | None = None) -> int:
     client_ids.sort()
     stored = 0
     with transaction.atomic():
-        for model in (TechniqueWeek, TechniqueClient, VisitTechnique, Visit):
+        for model in (TherapistWeek, TechniqueWeek, TechniqueClient, VisitTechnique, Visit):
             model.objects.all()._raw_delete(model.objects.db)
     for index in range(0, len(client_ids), _BATCH_CLIENTS):
         batch = client_ids[index : index + _BATCH_CLIENTS]
@@ -68,10 +72,12 @@ def visits_rebuild_all(progress: Callable[[int], Any] | None = None) -> int:
 
 
 def cells_rebuild_all() -> None:
-    """Every TechniqueWeek cell from the stored VisitTechnique rows, in one statement."""
+    """Every TechniqueWeek and TherapistWeek cell from the stored rows, one statement each."""
     TechniqueWeek.objects.all()._raw_delete(TechniqueWeek.objects.db)
+    TherapistWeek.objects.all()._raw_delete(TherapistWeek.objects.db)
     with connection.cursor() as cursor:
         cursor.execute(CELLS_FROM_ROWS_SQL.format(week=week_sql("day")))
+        cursor.execute(THERAPIST_CELLS_SQL.format(week=week_sql("day")))
 
 
 def week_sql(column: str) -> str:
@@ -88,6 +94,11 @@ SELECT {week}, technique_id, phase, therapist_id, ms_type, COUNT(*), SUM(pain_ch
        SUM(pain_change * pain_change), SUM(fatigue_change), SUM(fatigue_change * fatigue_change)
 FROM outcomes_visittechnique
 GROUP BY {week}, technique_id, phase, therapist_id, ms_type
+"""
+
+THERAPIST_CELLS_SQL = """
+INSERT INTO outcomes_therapistweek (week, therapist_id, sessions)
+SELECT {week}, therapist_id, COUNT(*) FROM outcomes_visit GROUP BY {week}, therapist_id
 """
 
 # A cell's key (week, technique, phase, therapist, MS type) and its sums, as TechniqueWeek stores them.
@@ -137,6 +148,23 @@ ON CONFLICT (week, technique_id, phase, therapist_id, ms_type) DO UPDATE SET
     fatigue_sum = outcomes_techniqueweek.fatigue_sum + excluded.fatigue_sum,
     fatigue_squares = outcomes_techniqueweek.fatigue_squares + excluded.fatigue_squares
 """
+
+
+_UPSERT_THERAPIST_CELL_SQL = """
+INSERT INTO outcomes_therapistweek (week, therapist_id, sessions) VALUES (%s, %s, %s)
+ON CONFLICT (week, therapist_id) DO UPDATE SET sessions = outcomes_therapistweek.sessions + excluded.sessions
+"""
+
+
+def _apply_therapist_cells(removed: Counter[tuple[int, int]]) -> None:
+    """Take a client's old visits (positive counts) out of the cells and add the new ones (negative), in key order."""
+    changed = sorted((key, -count) for key, count in removed.items() if count)
+    if not changed:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(_UPSERT_THERAPIST_CELL_SQL, [(*key, count) for key, count in changed])
+    weeks = sorted({key[0] for key, _ in changed})
+    TherapistWeek.objects.filter(week__in=weeks, sessions=0).delete()
 
 
 def _apply_cells(delta: dict[CellKey, list[int]]) -> None:

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
-from outcomes import chart, selectors
+from outcomes import chart, questionnaires, selectors
 from outcomes.forms import ReportFilterForm
 from outcomes.selectors import CourseRow, Filters, MeasureSummary, TechniqueRow, TherapistRow
 from practice import audit
@@ -105,6 +105,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "overall": selectors.group_summary("", "All courses", courses),
+        "questionnaire": questionnaires.pre_post_summary(filters, courses),
         "by_phase": phases,
         "by_ms_type": selectors.by_ms_type(courses),
         "panels": [chart.panel(measure, courses) for measure in selectors.MEASURES],

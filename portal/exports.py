@@ -9,23 +9,36 @@ import datetime as dt
 import io
 import json
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from clients.body_regions import region_label
-from clients.models import Client, DiseasePhase, SelfReport, phase_label
+from clients.models import Client, Consent, DiseasePhase, Intake, SelfReport, phase_label
+from clients.selectors import consent_history
+from measures.selectors import Score, scores_for_client
 from practice.serialization import jsonable
 from practice.spreadsheets import csv_bytes
 from sessions.corrections import corrected
-from sessions.models import TECHNIQUE_USES, Pressure, ScoreChanges, Setting, TechniqueUse, TreatmentSession
-from sessions.trends.export import CSV_COLUMNS as TREND_COLUMNS
-from sessions.trends.export import csv_rows
-from sessions.trends.queries import trend_report
+from sessions.models import (
+    TECHNIQUE_USES,
+    Pressure,
+    ScoreChanges,
+    SessionAmendment,
+    Setting,
+    Technique,
+    TechniqueUse,
+    TreatmentSession,
+    apply_amendments,
+)
+from sessions.trends.export import SESSION_ROW_COLUMNS, all_time_csv_bytes, trend_csv_bytes
+from sessions.trends.questionnaires import with_questionnaire_rows
 from sessions.trends.ranges import TrendRange
 
 # The fields of a session a client sees; corrections (amendments) to these are applied, others ignored.
@@ -177,6 +190,7 @@ SESSION_COLUMNS = (
 )
 PHASE_COLUMNS = ("phase", "started_on", "ended_on")
 SELF_REPORT_COLUMNS = ("date", "pain", "fatigue", "note")
+QUESTIONNAIRE_COLUMNS = ("date", "instrument", "score", "corrected")
 # Profile fields a client gets back: who they are and the health profile their care is based on.
 PROFILE_FIELDS = (
     "first_name",
@@ -212,25 +226,73 @@ def dated_name(filename: str, day: dt.date) -> str:
     return f"{stem}-{day.isoformat()}.{extension}"
 
 
-def session_row(session: PortalSession) -> dict[str, Any]:
-    local = timezone.localtime(session.started_at)
-    return {
-        "date": local.date().isoformat(),
-        "time": local.strftime("%H:%M"),
-        "therapist": session.therapist,
-        "duration_minutes": session.duration_minutes,
-        "setting": session.setting,
-        "pain_before": session.pain_before,
-        "pain_after": session.pain_after,
-        "fatigue_before": session.fatigue_before,
-        "fatigue_after": session.fatigue_after,
-        "techniques": "; ".join(
-            f"{use.technique} ({use.region}, {use.pressure.lower()} pressure)" for use in session.techniques
-        ),
-        "body_regions": "; ".join(session.regions),
-        "summary": session.summary,
-        "corrected_by_therapist": "yes" if session.corrected else "no",
-    }
+# A signed session as "My data" reads it (``values_list``): the trend CSV's columns, then the summary and therapist.
+EXPORT_SESSION_COLUMNS = (*SESSION_ROW_COLUMNS, "client_summary", "therapist_id")
+# The columns a correction may change, as they follow each other in a row: the date and CLIENT_SESSION_FIELDS.
+_CORRECTABLE = EXPORT_SESSION_COLUMNS[2:10]
+assert _CORRECTABLE == ("started_at", *CLIENT_SESSION_FIELDS)
+# A technique row as the files show it: (technique name, body region code, pressure value).
+Use = tuple[str, str, str]
+
+
+class _SessionRows:
+    """Signed sessions as rows of SESSION_COLUMNS, as the therapist corrected them (what ``portal_session`` shows).
+
+    Each label is worked out once per distinct value: a record repeats a few techniques and regions many times.
+    """
+
+    def __init__(self, therapists: dict[int, str]):
+        self.therapists = therapists
+        self.techniques: dict[tuple[Use, ...], tuple[str, str]] = {}
+        self.uses: dict[Use, str] = {}
+        self.regions: dict[str, str] = {}
+
+    def row(self, session: tuple[Any, ...], uses: list[Use], changes: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+        values = session[2:10]
+        corrected = False
+        if changes:  # sessions.corrections' rule: the latest correction of each field the client sees
+            signed = {**dict(zip(_CORRECTABLE, values, strict=True)), TECHNIQUE_USES: None}
+            found, corrected = apply_amendments(signed, changes)
+            values = tuple(found[name] for name in _CORRECTABLE)
+            if found[TECHNIQUE_USES] is not None:
+                uses = [(r["technique_name"], r["body_region"], r["pressure"]) for r in found[TECHNIQUE_USES]]
+        started_at, duration, setting, pain_before, pain_after, fatigue_before, fatigue_after, summary = values
+        local = timezone.localtime(started_at)
+        techniques, regions = self._techniques(tuple(uses))
+        return (
+            local.date().isoformat(),
+            f"{local.hour:02d}:{local.minute:02d}",
+            self.therapists[session[-1]],
+            duration,
+            _label(Setting, setting),
+            pain_before,
+            pain_after,
+            fatigue_before,
+            fatigue_after,
+            techniques,
+            regions,
+            summary or "",
+            "yes" if corrected else "no",
+        )
+
+    def _techniques(self, uses: tuple[Use, ...]) -> tuple[str, str]:
+        if uses not in self.techniques:
+            self.techniques[uses] = (
+                "; ".join(self._use(use) for use in uses),
+                "; ".join(dict.fromkeys(self._region(region) for _name, region, _pressure in uses)),
+            )
+        return self.techniques[uses]
+
+    def _use(self, use: Use) -> str:
+        if use not in self.uses:
+            name, region, pressure = use
+            self.uses[use] = f"{name} ({self._region(region)}, {_label(Pressure, pressure).lower()} pressure)"
+        return self.uses[use]
+
+    def _region(self, code: str) -> str:
+        if code not in self.regions:
+            self.regions[code] = region_label(code)
+        return self.regions[code]
 
 
 def phase_row(phase: DiseasePhase) -> dict[str, Any]:
@@ -241,12 +303,34 @@ def phase_row(phase: DiseasePhase) -> dict[str, Any]:
     }
 
 
-def self_report_row(report: SelfReport) -> dict[str, Any]:
+def self_report_row(report: tuple[dt.date, int, int, str]) -> tuple[str, int, int, str]:
+    """A self-report read as (day, pain, fatigue, note), as a row of SELF_REPORT_COLUMNS."""
+    day, pain, fatigue, note = report
+    return day.isoformat(), pain, fatigue, note
+
+
+def intake_row(intake: Intake) -> dict[str, Any]:
+    """One intake as the client gave it: their answers, when, and which the therapist took into the record."""
     return {
-        "date": report.recorded_on.isoformat(),
-        "pain": report.pain,
-        "fatigue": report.fatigue,
-        "note": report.note,
+        "status": intake.get_status_display(),
+        "started_at": jsonable(intake.started_at),
+        "submitted_at": jsonable(intake.submitted_at),
+        "reviewed_at": jsonable(intake.reviewed_at),
+        "answers": intake.answers,
+        "accepted_into_record": intake.accepted_fields,
+    }
+
+
+def consent_row(consent: Consent) -> dict[str, Any]:
+    """One consent: the text and version agreed to, the name typed, when; and its withdrawal, if any."""
+    withdrawal = getattr(consent, "withdrawal", None)
+    return {
+        "consent": consent.consent_text.get_kind_display(),
+        "version": consent.consent_text.version,
+        "text": consent.consent_text.text,
+        "typed_name": consent.typed_name,
+        "agreed_at": jsonable(consent.agreed_at),
+        "withdrawn_at": jsonable(withdrawal.withdrawn_at) if withdrawal else None,
     }
 
 
@@ -265,25 +349,80 @@ class ClientExport:
         self.today = today or export_date()
         self.trend_range = trend_range or TrendRange("all", None, None)
 
-    # Loaded on first use: a single download reads only what its file needs.
+    # Loaded on first use: a single download reads only what its file needs, and the archive each table once.
+    # Plain rows (values_list), not model instances: the files hold values, and an instance per row was most of
+    # the archive's cost. Only the columns named are read, so clinical notes never are.
     @cached_property
-    def sessions(self) -> list[PortalSession]:
-        return portal_session_list(portal_sessions(self.client))
+    def _loaded(
+        self,
+    ) -> tuple[list[tuple[Any, ...]], dict[int, list[Use]], dict[int, list[dict[str, Any]]]]:
+        """The signed sessions (EXPORT_SESSION_COLUMNS, oldest first), their technique rows and their amendments'
+        ``changes`` (oldest first) by session: a query for each table, and one each for therapists and techniques.
+        """
+        signed = TreatmentSession.objects.for_client(self.client).signed()
+        sessions = list(signed.order_by("started_at", "pk").values_list(*EXPORT_SESSION_COLUMNS))
+        techniques = dict(Technique.objects.values_list("pk", "name"))  # the catalogue: a few dozen rows
+        uses: dict[int, list[Use]] = defaultdict(list)
+        rows = TechniqueUse.objects.filter(session__in=signed.values("pk")).order_by("pk")
+        for session_id, technique_id, region, pressure in rows.values_list(
+            "session_id", "technique_id", "body_region", "pressure"
+        ):
+            uses[session_id].append((techniques[technique_id], region, pressure))
+        amendments: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        changes = SessionAmendment.objects.filter(session__in=signed.values("pk")).order_by("created_at", "pk")
+        for session_id, change in changes.values_list("session_id", "changes"):
+            amendments[session_id].append(change)
+        return sessions, uses, amendments
+
+    @cached_property
+    def session_rows(self) -> list[tuple[Any, ...]]:
+        """The signed sessions as rows of SESSION_COLUMNS, oldest first, as corrected."""
+        sessions, uses, amendments = self._loaded
+        user = get_user_model()
+        names = user.objects.filter(pk__in={row[-1] for row in sessions}).values_list(
+            "pk", "first_name", "last_name", user.USERNAME_FIELD
+        )
+        # As ``portal_session`` names them: get_full_name(), else the username.
+        writer = _SessionRows({pk: f"{first} {last}".strip() or username for pk, first, last, username in names})
+        return [writer.row(row, uses.get(row[0], []), amendments.get(row[0])) for row in sessions]
 
     @cached_property
     def phases(self) -> list[DiseasePhase]:
         return list(portal_phases(self.client).order_by("started_on"))
 
     @cached_property
-    def self_reports(self) -> list[SelfReport]:
-        return list(SelfReport.objects.for_client(self.client).order_by("recorded_on"))
+    def self_reports(self) -> list[tuple[dt.date, int, int, str]]:
+        """(day, pain, fatigue, note), oldest first."""
+        reports = SelfReport.objects.for_client(self.client).order_by("recorded_on", "pk")
+        return list(reports.values_list("recorded_on", "pain", "fatigue", "note"))
+
+    @cached_property
+    def scores(self) -> list[Score]:
+        """The submitted questionnaires' scores (after corrections), oldest first: one query."""
+        return scores_for_client(self.client)
+
+    def questionnaire_rows(self) -> list[dict[str, Any]]:
+        # "corrected": a therapist amended the submitted answers (the score is the corrected one).
+        return [
+            {
+                "date": s.completed_on.isoformat(),
+                "instrument": s.instrument_code,
+                "score": s.score,
+                "corrected": s.amended,
+            }
+            for s in self.scores
+        ]
+
+    def questionnaires_csv(self) -> ExportFile:
+        rows = ({**row, "corrected": "yes" if row["corrected"] else "no"} for row in self.questionnaire_rows())
+        content = csv_bytes(QUESTIONNAIRE_COLUMNS, rows)
+        return ExportFile(self.dated("questionnaires.csv"), "text/csv", content)
 
     def dated(self, filename: str) -> str:
         return dated_name(filename, self.today)
 
     def sessions_csv(self) -> ExportFile:
-        rows = (session_row(session) for session in reversed(self.sessions))  # oldest first, like the others
-        return ExportFile(self.dated("sessions.csv"), "text/csv", csv_bytes(SESSION_COLUMNS, rows))
+        return ExportFile(self.dated("sessions.csv"), "text/csv", csv_bytes(SESSION_COLUMNS, self.session_rows))
 
     def phases_csv(self) -> ExportFile:
         rows = (phase_row(phase) for phase in self.phases)
@@ -295,26 +434,56 @@ class ClientExport:
 
     def trends_csv(self) -> ExportFile:
         """The trend page's CSV (sessions/trends.py), signed sessions only, for the chosen range."""
-        report = trend_report(self.client, start=self.trend_range.start, end=self.trend_range.end, signed_only=True)
-        return ExportFile(self.dated("trends.csv"), "text/csv", csv_bytes(TREND_COLUMNS, csv_rows(report)))
+        if self.trend_range.start is None and self.trend_range.end is None:
+            # All time (the archive's): from the rows the other files read, not a second reading of each table.
+            sessions, uses, amendments = self._loaded
+            content = all_time_csv_bytes(
+                sessions,
+                techniques={pk: tuple(dict.fromkeys(name for name, _r, _p in rows)) for pk, rows in uses.items()},
+                amendments=amendments,
+                self_reports=self.self_reports,
+                phases=self.phases,
+            )
+            scores = self.scores
+        else:
+            start, end = self.trend_range.start, self.trend_range.end
+            content = trend_csv_bytes(self.client, start=start, end=end, signed_only=True)
+            scores = scores_for_client(self.client, start=start, end=end)
+        content = with_questionnaire_rows(content, scores)
+        return ExportFile(self.dated("trends.csv"), "text/csv", content)
 
     def record_json(self) -> ExportFile:
         record = {
             "exported_on": self.today.isoformat(),
             "profile": profile_data(self.client),
             "phases": [phase_row(phase) for phase in self.phases],
-            "sessions": [session_row(session) for session in reversed(self.sessions)],
-            "self_reports": [self_report_row(report) for report in self.self_reports],
+            "sessions": [dict(zip(SESSION_COLUMNS, row, strict=True)) for row in self.session_rows],
+            "self_reports": [
+                dict(zip(SELF_REPORT_COLUMNS, self_report_row(row), strict=True)) for row in self.self_reports
+            ],
+            # What the client told us in the portal intake, and what they consented to (issue 15).
+            "intakes": [intake_row(intake) for intake in Intake.objects.for_client(self.client).order_by("pk")],
+            "consents": [consent_row(consent) for consent in consent_history(self.client)],
+            "questionnaires": self.questionnaire_rows(),
         }
-        content = json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8")
+        # Compact: the indented layout takes Python's slow encoder path, and programs read it the same.
+        content = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return ExportFile(self.dated("record.json"), "application/json", content)
 
     def files(self) -> list[ExportFile]:
-        return [self.sessions_csv(), self.phases_csv(), self.self_reports_csv(), self.trends_csv(), self.record_json()]
+        return [
+            self.sessions_csv(),
+            self.phases_csv(),
+            self.self_reports_csv(),
+            self.trends_csv(),
+            self.questionnaires_csv(),
+            self.record_json(),
+        ]
 
     def archive(self) -> ExportFile:
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        # The fastest deflate level: a sixth of the default's time for a third more bytes (~50 KB at 520 sessions).
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             for file in self.files():
                 archive.writestr(file.name, file.content)
         return ExportFile(self.dated("my-record.zip"), "application/zip", buffer.getvalue())

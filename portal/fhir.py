@@ -24,7 +24,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from clients.body_regions import region_label
-from clients.models import Client, DiseasePhase, MSType, Phase, PhaseTimeline
+from clients.models import Client, Consent, DiseasePhase, Intake, MSType, Phase, PhaseTimeline
+from clients.selectors import consent_history
 from sessions.corrections import corrected
 from sessions.models import TECHNIQUE_USES, Pressure, Setting, TechniqueUse, TreatmentSession
 
@@ -146,6 +147,24 @@ class ResponseRecord:
 
 
 @dataclass(frozen=True)
+class IntakeRecord:
+    id: int
+    submitted_at: dt.datetime
+    answers: Mapping[str, Any]  # clients.models.INTAKE_FIELDS -> the client's answer
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    id: int
+    kind: str  # ConsentKind value
+    kind_label: str
+    version: int
+    typed_name: str
+    agreed_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class FhirRecord:
     client_id: int
     first_name: str
@@ -159,6 +178,8 @@ class FhirRecord:
     sessions: tuple[SessionRecord, ...]
     instruments: tuple[InstrumentRecord, ...] = ()
     responses: tuple[ResponseRecord, ...] = ()
+    intakes: tuple[IntakeRecord, ...] = ()
+    consents: tuple[ConsentRecord, ...] = ()
 
 
 # --- loading -------------------------------------------------------------------------------------------------
@@ -274,6 +295,24 @@ def fhir_record(client: Client, audience: Audience) -> FhirRecord:
         sessions=tuple(session_record(s, audience) for s in fhir_sessions(client, audience)),
         instruments=instruments,
         responses=responses,
+        intakes=tuple(
+            IntakeRecord(i.pk, i.submitted_at, i.answers)
+            for i in Intake.objects.for_client(client).submitted().only("submitted_at", "answers").order_by("pk")
+        ),
+        consents=tuple(_consent_record(c) for c in reversed(consent_history(client))),
+    )
+
+
+def _consent_record(consent: Consent) -> ConsentRecord:
+    withdrawal = getattr(consent, "withdrawal", None)
+    return ConsentRecord(
+        id=consent.pk,
+        kind=consent.consent_text.kind,
+        kind_label=consent.consent_text.get_kind_display(),
+        version=consent.consent_text.version,
+        typed_name=consent.typed_name,
+        agreed_at=consent.agreed_at,
+        withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
     )
 
 
@@ -314,6 +353,8 @@ def build_bundle(record: FhirRecord, *, audience: Audience, now: dt.datetime, ba
     for session in record.sessions:
         entries += _session_entries(session, ids, patient_key, audience)
     entries += _questionnaire_entries(record, ids, patient_key)
+    entries += _intake_entries(record, ids, patient_key)
+    entries += _consent_entries(record, ids, patient_key)
     return {
         "resourceType": "Bundle",
         "id": ids.uuid(f"{patient_key}/bundle/{audience}"),
@@ -609,6 +650,76 @@ def _response(response: ResponseRecord, instrument: InstrumentRecord, ids: Addre
     if items:
         resource["item"] = items
     return resource
+
+
+# docs/fhir.md 2.6: the consent scopes and category; each consent points at the practice's text and version.
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+CONSENT_SCOPES = {"treatment": ("treatment", "Treatment"), "data_use": ("patient-privacy", "Privacy Consent")}
+PATIENT_CONSENT = ("59284-0", "Patient Consent")
+
+
+def _consent_entries(record: FhirRecord, ids: Addresses, patient_key: str) -> list[dict]:
+    entries = []
+    for consent in record.consents:
+        scope = CONSENT_SCOPES.get(consent.kind, ("patient-privacy", "Privacy Consent"))
+        resource = {
+            "resourceType": "Consent",
+            # A withdrawn consent no longer applies: inactive (R4 Consent.status).
+            "status": "inactive" if consent.withdrawn_at else "active",
+            "scope": _concept(CONSENT_SCOPE, *scope),
+            "category": [_concept(LOINC, *PATIENT_CONSENT)],
+            "patient": _ref(ids, patient_key),
+            "dateTime": consent.agreed_at.isoformat(timespec="seconds"),
+            "policy": [{"uri": ids.system(f"consent-text/{consent.kind}/{consent.version}")}],
+            "provision": {"type": "permit"},
+            "sourceAttachment": {
+                "title": f"{consent.kind_label}, version {consent.version}, signed by typing the name "
+                f"{consent.typed_name}"
+                + (f"; withdrawn {consent.withdrawn_at.isoformat(timespec='seconds')}" if consent.withdrawn_at else "")
+            },
+        }
+        entries.append(_entry(ids, f"consent/{consent.id}", resource))
+    return entries
+
+
+def _intake_answer(value: Any, link_id: str, ids: Addresses) -> list[dict]:
+    """An intake answer as QuestionnaireResponse answers: yes/no, a year, text, or one coding per choice."""
+    if isinstance(value, bool):
+        return [{"valueBoolean": value}]
+    if isinstance(value, int):
+        return [{"valueInteger": value}]
+    if isinstance(value, list):
+        return [{"valueCoding": _coding(ids.system(f"intake/{link_id}"), code)} for code in value]
+    if isinstance(value, dict):
+        text = " · ".join(part for part in value.values() if part)
+        return [{"valueString": text}] if text else []
+    if isinstance(value, str) and value:
+        if link_id == "ms_type":
+            return [{"valueCoding": _coding(ids.system("intake/ms_type"), value)}]
+        return [{"valueString": value}]
+    return []
+
+
+def _intake_entries(record: FhirRecord, ids: Addresses, patient_key: str) -> list[dict]:
+    entries = []
+    for intake in record.intakes:
+        items = []
+        for link_id, value in intake.answers.items():
+            answers = _intake_answer(value, link_id, ids)
+            if answers:
+                items.append({"linkId": link_id, "answer": answers})
+        resource: dict[str, Any] = {
+            "resourceType": "QuestionnaireResponse",
+            "questionnaire": ids.system("Questionnaire/intake"),
+            "status": "completed",
+            "subject": _ref(ids, patient_key),
+            "authored": intake.submitted_at.isoformat(timespec="seconds"),
+            "author": _ref(ids, patient_key),
+        }
+        if items:
+            resource["item"] = items
+        entries.append(_entry(ids, f"intake/{intake.id}", resource))
+    return entries
 
 
 def references(bundle: Mapping[str, Any]) -> Iterable[str]:

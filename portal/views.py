@@ -18,8 +18,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.models import Client, SelfReport
+from clients.relapse import FOLLOW_UP_FIELDS, client_message
 from clients.selectors import client_for_user, todays_self_report
-from clients.services import self_report_record
+from clients.services import self_report_record, self_report_relapse_check
 from portal.exports import (
     ClientExport,
     ExportFile,
@@ -30,7 +31,7 @@ from portal.exports import (
     portal_sessions,
 )
 from portal.fhir import CLIENT, bundle_json, client_bundle
-from portal.forms import SelfReportForm
+from portal.forms import RelapseCheckForm, SelfReportForm
 from portal.invitations import (
     invitation_timeout_days,
     invitation_token_generator,
@@ -39,8 +40,9 @@ from portal.invitations import (
 )
 from practice import audit
 from practice.access import client_required, clinician_required
-from sessions.trend_views import trend_context
+from sessions.trend_views import full_table_requested, trend_context
 from sessions.trends.queries import trend_report
+from sessions.trends.questionnaires import questionnaire_charts
 from sessions.trends.ranges import resolve_range
 
 SESSIONS_PER_PAGE = 10
@@ -88,7 +90,8 @@ def self_report(request: HttpRequest) -> HttpResponse:
                 request,
                 "Thank you. Today's entry is saved." if created else "Thank you. Today's entry is updated.",
             )
-            return redirect("portal:home")
+            # A new or worse symptom: the second step asks what tells a relapse from a pseudo-relapse.
+            return redirect("portal:self_report_symptom" if report.new_or_worse_symptom else "portal:home")
         status = 400
     else:
         form, status = SelfReportForm.for_today(today), 200
@@ -96,6 +99,38 @@ def self_report(request: HttpRequest) -> HttpResponse:
         request, audit.READ, object_type="self_report", object_id=today.pk if today else None, client_id=client.pk
     )
     return render(request, "portal/self_report.html", {"form": form, "today_report": today}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@client_required
+def self_report_symptom(request: HttpRequest) -> HttpResponse:
+    """How I feel today, second step: a new or worse symptom's questions, and what to do (clients/relapse.py)."""
+    client = _client(request)
+    today = todays_self_report(client)
+    if today is None or not today.new_or_worse_symptom:
+        return redirect("portal:self_report")
+    status = 200
+    if request.method == "POST":
+        form = RelapseCheckForm(request.POST)
+        if form.is_valid():
+            self_report_relapse_check(report=today, answers=form.cleaned_data)
+            audit.record(request, audit.CHANGE, obj=today)
+            # The page says what to do now, in words chosen for the answers (clients/relapse.py).
+            messages.success(request, "Your answers are saved.")
+            return redirect("portal:self_report_symptom")
+        status = 400
+    else:
+        form = RelapseCheckForm.for_report(today)
+        audit.record(request, audit.READ, obj=today)
+    answered = any(getattr(today, field) for field in FOLLOW_UP_FIELDS)
+    context = {
+        "form": form,
+        "today_report": today,
+        "answered": answered,
+        "triage_message": client_message(today.triage),
+    }
+    return render(request, "portal/self_report_symptom.html", context, status=status)
 
 
 @require_GET
@@ -112,8 +147,10 @@ def trends(request: HttpRequest) -> HttpResponse:
         range_form=range_form,
         trend_range=trend_range,
         csv_url=reverse("portal:export_file", args=["trends.csv"]),
+        full_table=full_table_requested(request.GET),
     )
     context["client"] = client
+    context["questionnaire_charts"] = questionnaire_charts(client, start=trend_range.start, end=trend_range.end)
     audit.record(request, audit.READ, object_type="trends", object_id=client.pk, client_id=client.pk)
     return render(request, "portal/trends.html", context)
 
@@ -234,7 +271,8 @@ class InvitationAcceptView(PasswordResetConfirmView):
     post_reset_login = True
     # Named, so signing in works however many authentication backends the practice adds.
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
-    success_url = reverse_lazy("portal:home")
+    # Straight on to the intake and consents: a new client has none yet (portal/intake.py).
+    success_url = reverse_lazy("portal:intake")
     title = "Choose your password"
 
     def get_user(self, uidb64: str):

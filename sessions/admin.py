@@ -24,7 +24,7 @@ from sessions.models import (
     TreatmentSession,
 )
 from sessions.safety import Finding, PlannedUse, Severity, has_stop, kept_override_reason
-from sessions.screening import override_reason_problem, screen_planned_session
+from sessions.screening import LOOK_UP, override_reason_problem, screen_planned_session
 from sessions.selectors import session_therapists
 from sessions.services import (
     EditConflict,
@@ -73,6 +73,7 @@ class SafetyScreenedUseFormSet(BaseInlineFormSet):
             uses=self.planned_uses(),
             room_temperature_c=session.room_temperature_c,
             pain_before=session.pain_before,
+            relapse_reported_at=LOOK_UP,
         )
         if has_stop(self.safety_findings) and not session.safety_override_reason.strip():
             stops = [f"Safety stop: {f.reason}" for f in self.safety_findings if f.severity == Severity.STOP]

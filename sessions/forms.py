@@ -39,7 +39,7 @@ from sessions.models import (
     check_session_start,
 )
 from sessions.safety import Finding, PlannedUse, Severity, has_caution, has_stop, kept_override_reason
-from sessions.screening import override_reason_problem, screen_planned_session
+from sessions.screening import LOOK_UP, override_reason_problem, screen_planned_session
 from sessions.services import session_create, session_update
 
 NOT_YET = ("", "Not yet")
@@ -398,6 +398,7 @@ class SessionEntry:
             uses=self.formset.planned_uses(),
             room_temperature_c=data.get("room_temperature_c"),
             pain_before=data.get("pain_before"),
+            relapse_reported_at=LOOK_UP,
         )
         return self.findings
 

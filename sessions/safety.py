@@ -12,11 +12,13 @@ Severities:
 - ``info``: worth knowing; nothing to confirm.
 """
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from clients.body_regions import region_label, region_labels
 from clients.models import ClearanceCondition, Client, Phase
@@ -83,9 +85,25 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: _ORDER[Severity(f.severity)])
 
 
-def client_alerts(client: Client, phase: str | None) -> list[Finding]:
-    """What applies to this client now, before any plan: for the caseload, the record and the form."""
+def client_alerts(
+    client: Client, phase: str | None, *, relapse_reported_at: dt.datetime | None = None
+) -> list[Finding]:
+    """What applies to this client now, before any plan: for the caseload, the record and the form.
+
+    ``relapse_reported_at``: when the client reported a possible relapse that no phase or "not a relapse" note
+    recorded since has settled (clients/intake_review.py), or None.
+    """
     findings = []
+    if relapse_reported_at is not None and phase != Phase.ACUTE_FLARE:
+        findings.append(
+            Finding(
+                Severity.STOP,
+                "relapse_reported",
+                f"The client reported new or worse symptoms that could be a relapse on "
+                f"{timezone.localtime(relapse_reported_at):%d %b %Y}: record the phase (an acute flare, or why "
+                "it is not a relapse) on the record before treating.",
+            )
+        )
     if phase == Phase.ACUTE_FLARE:
         findings.append(
             Finding(
@@ -141,10 +159,11 @@ def screen_session(
     uses: Iterable[PlannedUse],
     room_temperature_c: Decimal | None = None,
     pain_before: int | None = None,
+    relapse_reported_at: dt.datetime | None = None,
 ) -> list[Finding]:
     """Every finding for one planned or logged session, stop first."""
     uses = list(uses)
-    findings = client_alerts(client, phase)
+    findings = client_alerts(client, phase, relapse_reported_at=relapse_reported_at)
     findings += _technique_findings(client, uses)
     findings += _region_findings(client, uses)
     findings += _room_findings(client, room_temperature_c)

@@ -11,11 +11,13 @@ import enum
 import re
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from clients.models import Client
+from clients.intake_review import unsettled_relapse_report, with_relapse_facts
+from clients.models import Client, Consent, ConsentKind, ConsentText, DiseasePhase
 from clients.selectors import phase_on
 from sessions.models import TechniqueUse, TreatmentSession
 from sessions.safety import Finding, PlannedUse, screen_session
@@ -29,6 +31,10 @@ class _Phase(enum.Enum):
 PHASE_UNKNOWN: Final = _Phase.UNKNOWN
 
 
+# ``relapse_reported_at=LOOK_UP``: find whether a reported relapse is waiting for the phase (the planning screens).
+LOOK_UP: Final = _Phase.UNKNOWN
+
+
 def screen_planned_session(
     *,
     client: Client,
@@ -37,17 +43,50 @@ def screen_planned_session(
     room_temperature_c: Decimal | None = None,
     pain_before: int | None = None,
     phase: str | None | Literal[_Phase.UNKNOWN] = PHASE_UNKNOWN,
+    relapse_reported_at: dt.datetime | None | Literal[_Phase.UNKNOWN] = None,
 ) -> list[Finding]:
     """Every finding for a session of ``client`` at ``when`` (its start, or a day) with these rows, stop first.
 
     The phase is the client's phase on that day: looked up (one query) unless ``phase`` gives it. Without
     rows, room temperature or pain score, the findings are what applies before any plan (the alerts).
+
+    ``relapse_reported_at`` is an unsettled relapse report (clients/intake_review.py): a stop for planning a
+    session now. Corrections of past sessions leave it None; the session form and the admin pass LOOK_UP, and
+    it is read with the phase in the same one query.
     """
-    if phase is PHASE_UNKNOWN:
+    if relapse_reported_at is LOOK_UP:
+        looked_up_phase, relapse_reported_at = client_facts(client, session_day(when))
+        phase = looked_up_phase if phase is PHASE_UNKNOWN else phase
+    elif phase is PHASE_UNKNOWN:
         phase = phase_on(client, session_day(when))
     return screen_session(
-        client=client, phase=phase, uses=uses, room_temperature_c=room_temperature_c, pain_before=pain_before
+        client=client,
+        phase=phase,
+        uses=uses,
+        room_temperature_c=room_temperature_c,
+        pain_before=pain_before,
+        relapse_reported_at=relapse_reported_at,
     )
+
+
+def client_facts(client: Client, day: dt.date) -> tuple[str | None, dt.datetime | None]:
+    """The client's phase on ``day`` and their unsettled relapse report (or None), in one query."""
+    phase = DiseasePhase.objects.for_client(client.pk).on_date(day).values("phase")[:1]
+    row = (
+        with_relapse_facts(Client.objects.filter(pk=client.pk))
+        .annotate(phase_on_day=Subquery(phase))
+        .values("phase_on_day", "relapse_check_in_at", "relapse_intake_at", "phase_recorded_at", "relapse_dismissed_at")
+        .first()
+    )
+    if row is None:
+        return None, None
+    reported = unsettled_relapse_report(
+        check_in_at=row["relapse_check_in_at"],
+        intake_at=row["relapse_intake_at"],
+        phase_recorded_at=row["phase_recorded_at"],
+        dismissed_at=row["relapse_dismissed_at"],
+    )
+    return row["phase_on_day"], reported
 
 
 def screen_saved_session(session: TreatmentSession, uses: Iterable[TechniqueUse]) -> list[Finding]:
@@ -63,6 +102,30 @@ def screen_saved_session(session: TreatmentSession, uses: Iterable[TechniqueUse]
         pain_before=session.pain_before,
         phase=getattr(session, "phase_on_date", PHASE_UNKNOWN),
     )
+
+
+ClientsT = TypeVar("ClientsT", bound=QuerySet[Client])
+
+
+def with_treatment_consent(clients: ClientsT) -> ClientsT:
+    """Annotate ``treatment_text_id`` (the current consent-to-treatment text, if the practice wrote one) and
+    ``treatment_consented`` (the client agreed to that version and did not withdraw): read with the client.
+    """
+    text = ConsentText.objects.of_kind(ConsentKind.TREATMENT).order_by("-version").values("pk")[:1]
+    agreed = Consent.objects.filter(client=OuterRef("pk"), consent_text=Subquery(text), withdrawal__isnull=True)
+    return clients.annotate(treatment_text_id=Subquery(text), treatment_consented=Exists(agreed))
+
+
+def consent_to_treatment_missing(client: Client) -> bool:
+    """Whether the client lacks a current consent to treatment: then no session may be saved for them.
+
+    Current: agreed to the newest version of the practice's consent-to-treatment text and not withdrawn. Until
+    the owner has written that text there is nothing to agree to, and the rule waits for it. A client from
+    ``with_treatment_consent`` costs no query; any other, one.
+    """
+    if not hasattr(client, "treatment_consented"):
+        client = with_treatment_consent(Client.objects.filter(pk=client.pk)).get()
+    return client.treatment_text_id is not None and not client.treatment_consented  # type: ignore[attr-defined]
 
 
 # A safety override is a clinical decision, kept with the session: it takes a sentence, not a keystroke.

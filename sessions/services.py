@@ -55,7 +55,7 @@ from sessions.models import (
     check_session_start,
 )
 from sessions.safety import Finding, PlannedUse, Severity, has_stop
-from sessions.screening import override_reason_problem, screen_planned_session
+from sessions.screening import consent_to_treatment_missing, override_reason_problem, screen_planned_session
 from sessions.signals import signed_sessions_changed
 
 # What an edit of a draft may change: its fields, and (in the admin) whose session it is.
@@ -78,6 +78,13 @@ def create_refusal(*, client: Client) -> str | None:
     """Why no session may be logged for ``client`` now, or None."""
     if _archived_refusal(client):
         return f"{client.full_name} is archived: no new sessions can be logged for them until an owner restores them."
+    # Not a safety stop to override: without consent to treatment there is no session to save.
+    if consent_to_treatment_missing(client):
+        return (
+            f"{client.full_name} has not consented to treatment (the current version): no session can be saved "
+            "until they do. Ask them to agree in the portal, or have the owner record a paper consent; the "
+            "record shows how."
+        )
     return None
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients.models import Client, phase_label
-from clients.selectors import client_for_user, phase_on
+from clients.selectors import client_for_user
 from practice import audit
 from practice.access import SignedInRequest, clinician_required
 from practice.autosave import autosave_discard, autosave_restore, without_errors
@@ -25,7 +25,13 @@ from sessions.corrections import change_rows, screen_saved_correction
 from sessions.forms import AmendmentForm, SessionEntry, findings_fingerprint
 from sessions.models import TreatmentSession
 from sessions.safety import Finding, has_caution, has_stop
-from sessions.screening import screen_planned_session, screen_saved_session, session_day
+from sessions.screening import (
+    client_facts,
+    screen_planned_session,
+    screen_saved_session,
+    session_day,
+    with_treatment_consent,
+)
 from sessions.selectors import session_for_user, session_with_corrections
 from sessions.services import (
     EditConflict,
@@ -47,11 +53,18 @@ def _render_form(request: HttpRequest, entry: SessionEntry, *, status: int = 200
     if started_at is None and entry.session is not None:
         started_at = entry.session.started_at
     day = session_day(started_at) if started_at else timezone.localdate()
-    phase = phase_on(entry.client, day)
+    # The phase and any reported relapse waiting for the phase, in one query.
+    phase, relapse_reported_at = client_facts(entry.client, day)
     # Before the first save attempt: what applies now (or what applied when the draft was saved).
     alerts = context.pop("alerts", None)
     if alerts is None:
-        alerts = [] if entry.findings else screen_planned_session(client=entry.client, when=day, phase=phase)
+        alerts = (
+            []
+            if entry.findings
+            else screen_planned_session(
+                client=entry.client, when=day, phase=phase, relapse_reported_at=relapse_reported_at
+            )
+        )
         context.setdefault("alerts_title", "Before you start")
     context.setdefault("alerts_title", "Safety screen when this draft was saved")
     shown = entry.findings or alerts
@@ -82,7 +95,8 @@ def _render_form(request: HttpRequest, entry: SessionEntry, *, status: int = 200
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def new(request: SignedInRequest, client_id: int) -> HttpResponse:
-    client = client_for_user(request, client_id)
+    # With its consent to treatment read in the same query (create_refusal needs it).
+    client = client_for_user(request, client_id, clients=with_treatment_consent(Client.objects.all()))
     refusal = create_refusal(client=client)
     if refusal:
         return _refused_new(request, client, refusal)

@@ -6,7 +6,7 @@ import itertools
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from clients.models import Client, DiseasePhase, Phase
+from clients.models import Client, Consent, ConsentKind, ConsentText, DiseasePhase, Phase
 from practice.history import history_recorded_by_app
 from practice.models import record_history
 from practice.roles import OWNER, THERAPIST
@@ -34,13 +34,28 @@ def make_therapist(username: str | None = None) -> User:
     return make_user(username, role=THERAPIST)
 
 
-def make_client(*, therapists=(), **fields) -> Client:
+def make_client(*, therapists=(), consented: bool = True, **fields) -> Client:
+    """A client; ``consented``: agreed to the practice's consent to treatment, once it has a text (issue 15)."""
     n = next(_counter)
     fields.setdefault("first_name", f"Client{n}")
     fields.setdefault("last_name", f"Surname{n}")
     client = Client.objects.create(**fields)
     client.therapists.set(therapists)
+    if consented and (text := ConsentText.objects.current(ConsentKind.TREATMENT)) is not None:
+        Consent.objects.create(client=client, consent_text=text, typed_name=client.full_name)
     return client
+
+
+def make_consent_text(kind: str = ConsentKind.TREATMENT, text: str = "I agree to massage treatment.") -> ConsentText:
+    """A new version of a consent text (the newest is current)."""
+    latest = ConsentText.objects.current(kind)
+    return ConsentText.objects.create(kind=kind, version=latest.version + 1 if latest else 1, text=text)
+
+
+def consent(client: Client, kind: str = ConsentKind.TREATMENT) -> Consent:
+    """The client agrees to the current version of ``kind`` (made if the practice has none yet)."""
+    text = ConsentText.objects.current(kind) or make_consent_text(kind)
+    return Consent.objects.create(client=client, consent_text=text, typed_name=client.full_name)
 
 
 def make_phase(client: Client, phase: str = Phase.REMISSION, started_on=None, ended_on=None) -> DiseasePhase:

@@ -12,12 +12,13 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from clients.models import Client, ClientQuerySet, DiseasePhase, Phase, phase_label
+from clients.intake_review import relapse_reported_at, with_relapse_facts
+from clients.models import Client, ClientQuerySet, DiseasePhase, Intake, Phase, phase_label
 from clients.selectors import with_latest_self_reports
 from measures.selectors import with_latest_score, with_questionnaire_due
 from sessions.models import TreatmentSession
 from sessions.safety import Finding
-from sessions.screening import screen_planned_session
+from sessions.screening import screen_planned_session, with_treatment_consent
 from sessions.trends.report import MEANINGFUL_CHANGE
 
 # Studies of massage in MS ran weekly sessions; the next one is due a week after the last.
@@ -62,7 +63,16 @@ def caseload(user: AbstractBaseUser | AnonymousUser, *, search: str = "", archiv
     clients = clients if archived else clients.active()
     clients = name_matches(clients, search)
     clients = with_questionnaire_due(with_latest_self_reports(with_last_session(clients.with_current_phase())))
-    return clients.order_by("last_name", "first_name", "pk")
+    return with_intake_facts(clients).order_by("last_name", "first_name", "pk")
+
+
+def with_intake_facts(clients: ClientsT) -> ClientsT:
+    """Annotate ``waiting_intake_id`` (the oldest submitted intake not yet reviewed) and the relapse report facts.
+
+    Correlated subqueries (intake_waiting_idx, and clients/intake_review.py's): no query per row.
+    """
+    waiting = Intake.objects.waiting_for_review().filter(client=OuterRef("pk")).order_by("submitted_at", "pk")
+    return with_relapse_facts(clients.annotate(waiting_intake_id=Subquery(waiting.values("pk")[:1])))
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,10 @@ class CaseloadRow:
     feeling: Feeling | None = None
     # No MFIS-5 (or other active instrument) in the last 4 weeks of a course (measures.selectors).
     questionnaire_due: bool = False
+    # A submitted intake waiting for the therapist's review (workspace/intake_review.py): its id.
+    waiting_intake_id: int | None = None
+    # A possible relapse the client reported that no phase or "not a relapse" note has settled yet.
+    relapse_reported_at: dt.datetime | None = None
 
     @property
     def phase_label(self) -> str:
@@ -163,14 +177,19 @@ def caseload_row(client: Client) -> CaseloadRow:
     """Needs a client from :func:`caseload` (annotated with its current phase and last session)."""
     phase: str | None = client.current_phase  # type: ignore[attr-defined]  # caseload(), record_clients()
     last_session_at: dt.datetime | None = client.last_session_at  # type: ignore[attr-defined]  # likewise
+    relapse = relapse_reported_at(client)
     return CaseloadRow(
         client=client,
         phase=phase,
         last_session_at=last_session_at,
         next_due_on=next_due_on(last_session_at),
-        alerts=screen_planned_session(client=client, when=timezone.localdate(), phase=phase),
+        alerts=screen_planned_session(
+            client=client, when=timezone.localdate(), phase=phase, relapse_reported_at=relapse
+        ),
         feeling=latest_feeling(client),
         questionnaire_due=bool(getattr(client, "questionnaire_due", False)),
+        waiting_intake_id=getattr(client, "waiting_intake_id", None),
+        relapse_reported_at=relapse,
     )
 
 
@@ -180,7 +199,14 @@ def record_clients() -> ClientQuerySet:
     Pass it to ``clients.selectors.client_for_user``, which scopes it to who asks.
     """
     clients = with_latest_self_reports(with_last_session(Client.objects.with_current_phase().select_related("user")))
-    return with_latest_score(with_questionnaire_due(clients))
+    return with_treatment_consent(with_intake_facts(with_latest_score(with_questionnaire_due(clients))))
+
+
+def treatment_consent_missing(client: Client) -> bool | None:
+    """For a client from :func:`record_clients`: True without a current consent to treatment, None without a text."""
+    if getattr(client, "treatment_text_id", None) is None:
+        return None
+    return not client.treatment_consented  # type: ignore[attr-defined]  # with_treatment_consent()
 
 
 def phase_history(client: Client) -> list[DiseasePhase]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace import questionnaires, summary, views
+from workspace import intake_review, questionnaires, summary, views
 
 app_name = "clients"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/phases/start/", views.phase_start, name="phase_start"),
     path("<int:pk>/phases/end/", views.phase_end, name="phase_end"),
     path("<int:pk>/fhir.json", views.fhir_export, name="fhir"),
+    path("<int:pk>/intake/<int:intake_id>/review/", intake_review.review, name="intake_review"),
+    path("<int:pk>/intake/request/", intake_review.request_update, name="intake_request"),
+    path("<int:pk>/relapse/not-a-relapse/", intake_review.not_a_relapse, name="relapse_dismiss"),
     path("<int:pk>/summary/", summary.summary_page, name="summary"),
     path("<int:pk>/summary.pdf", summary.summary_pdf, name="summary_pdf"),
     path("<int:pk>/questionnaires/", questionnaires.questionnaire_choose, name="questionnaire_choose"),

@@ -76,6 +76,9 @@ def _record_context(request: HttpRequest, client: Client) -> dict:
         "end_form": PhaseEndForm(phase=current) if current else None,
         "sessions_page": sessions_page,
         "can_invite": portal_invitation_possible(client),
+        # The intake, consent and reported-relapse panel (workspace/intake_review.py).
+        "treatment_consent_missing": selectors.treatment_consent_missing(client),
+        "is_owner": is_owner(request.user),
     }
 
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clients.models import Client, DiseasePhase, Phase
+from clients.models import Client, Consent, ConsentKind, ConsentText, DiseasePhase, Phase
 from devtools import demo
 from devtools.bulk import insert_rows
 from practice.audit import CHAIN_FIELDS
@@ -143,6 +143,10 @@ def _form_client(therapist: User) -> Client:
             DiseasePhase.objects.create(
                 client=client, phase=Phase.REMISSION, started_on=timezone.localdate() - dt.timedelta(days=365)
             )
+    # No session is saved without a current consent to treatment (sessions.services.create_refusal).
+    text = ConsentText.objects.current(ConsentKind.TREATMENT)
+    if text is not None and not Consent.objects.filter(client=client, consent_text=text).exists():
+        Consent.objects.create(client=client, consent_text=text, typed_name=client.full_name)
     return client
 
 

@@ -1,10 +1,14 @@
+import json
 from collections.abc import Iterable
 from html import escape
+from typing import Any
 
 from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from sessions.trends.report import SessionPoint
+from sessions.trends.report import MonthCount, SessionPoint
 
 register = template.Library()
 
@@ -21,6 +25,10 @@ _ROW = (
 _DRAFT = ' <span class="badge text-bg-secondary">draft</span>'
 _AMENDED = ' <span class="badge text-bg-light">amended</span>'
 _MISSING = "–"
+
+
+# As django.utils.html.json_script escapes: the JSON cannot close the script element.
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 def _score(value: int | None) -> str:
@@ -58,3 +66,18 @@ def session_row(s: SessionPoint) -> str:
 def trend_session_rows(sessions: Iterable[SessionPoint]) -> SafeString:
     """The ``<tr>`` elements of the trend page's session table, oldest first."""
     return mark_safe("\n".join(map(session_row, sessions)))
+
+
+@register.simple_tag
+def trend_chart_data(chart: dict[str, Any]) -> SafeString:
+    """The chart's data for trends.js, as ``json_script`` writes it but without spaces: a tenth of the page."""
+    text = json.dumps(chart, cls=DjangoJSONEncoder, separators=(",", ":")).translate(_JSON_ESCAPES)
+    return format_html('<script id="trend-data" type="application/json">{}</script>', mark_safe(text))
+
+
+@register.simple_tag
+def trend_month_rows(months: Iterable[MonthCount]) -> SafeString:
+    """The ``<tr>`` elements of the sessions-per-month table: ten years are 120 rows of labels and counts."""
+    return mark_safe(
+        "\n".join(f'<tr><th scope="row">{m.label}</th><td class="text-end">{m.sessions}</td></tr>' for m in months)
+    )

@@ -3,6 +3,7 @@
 import datetime as dt
 from typing import Any
 
+from clients.models import phase_label
 from practice.dates import local_midnight
 from sessions.trends.report import MEANINGFUL_CHANGE, PHASE_ORDER, ROLLING_WINDOW, SessionPoint, TrendReport
 
@@ -16,8 +17,14 @@ def _day_ms(day: dt.date, hour: int = 0) -> int:
     return _ms(local_midnight(day) + dt.timedelta(hours=hour))
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _when(session: SessionPoint) -> str:
-    return f"{session.started_at:%a %-d %b %Y, %H:%M}"
+    # "%a %-d %b %Y, %H:%M" in English as the page, without strftime: it is most of the cost of a point.
+    at = session.started_at
+    return f"{_DAYS[at.weekday()]} {at.day} {_MONTHS[at.month - 1]} {at.year}, {at.hour:02}:{at.minute:02}"
 
 
 def chart_data(report: TrendReport) -> dict[str, Any]:
@@ -26,9 +33,15 @@ def chart_data(report: TrendReport) -> dict[str, Any]:
     Keys: ``range`` (x-axis min/max), ``sessions`` (one object per session with all four scores),
     ``self_reports``, ``rolling``, ``rolling_window``, ``bands`` (phase, label, x0, x1), ``baseline``
     ({"pain", "fatigue"} means or null), ``threshold`` (MEANINGFUL_CHANGE), ``phases`` (value -> label,
-    for the legend).
+    for the legend and the points), ``no_phase`` (the label of a point without a phase), ``technique_names``
+    (a session's ``techniques`` are positions in it).
     """
     comparison = report.comparison
+    # Each technique's name once: a point refers to them by position (ten years repeat a few names 1,000 times).
+    technique_names: dict[str, int] = {}
+    for session in report.sessions:
+        for name in session.techniques:
+            technique_names.setdefault(name, len(technique_names))
     return {
         "range": {
             "min": _day_ms(report.period_start) if report.period_start else None,
@@ -43,9 +56,8 @@ def chart_data(report: TrendReport) -> dict[str, Any]:
                 "pain_after": s.pain_after,
                 "fatigue_before": s.fatigue_before,
                 "fatigue_after": s.fatigue_after,
-                "phase": s.phase,
-                "phase_label": s.phase_label,
-                "techniques": list(s.techniques),
+                "phase": s.phase,  # its label is in "phases" (a missing one: "no_phase")
+                "techniques": [technique_names[name] for name in s.techniques],
                 "signed": s.signed,
             }
             for s in report.sessions
@@ -69,4 +81,6 @@ def chart_data(report: TrendReport) -> dict[str, Any]:
         ),
         "threshold": MEANINGFUL_CHANGE,
         "phases": {phase.value: phase.label for phase in PHASE_ORDER},
+        "no_phase": phase_label(None),
+        "technique_names": list(technique_names),
     }

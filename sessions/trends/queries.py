@@ -9,7 +9,7 @@ Sessions are reported as corrected (``sessions.corrections``): corrected scores,
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -46,6 +46,10 @@ _REPORTED_FIELDS = (
     "fatigue_before",
     "fatigue_after",
 )
+# A row as read (``values_list``) and as corrected (``_as_corrected``): these columns in this order, then
+# ``amended`` and ``techniques``.
+_COLUMNS = ("id", "status", *_REPORTED_FIELDS)
+_STARTED_AT = _COLUMNS.index("started_at")
 
 
 def trend_report(
@@ -56,7 +60,8 @@ def trend_report(
     None for ``start`` or ``end`` leaves the range open on that side; ``signed_only`` leaves drafts out.
     """
     sessions_qs = _sessions_in_range(client, start, end, signed_only)
-    rows = list(sessions_qs.values("id", "status", *_REPORTED_FIELDS))
+    # Tuples, not dicts: one pass per row, whatever the number of sessions.
+    rows = list(sessions_qs.values_list(*_COLUMNS))
     ids = sessions_qs.values("pk")
     techniques = _technique_names(ids)
     amendments = _amendments(ids)
@@ -68,11 +73,56 @@ def trend_report(
         .values_list("recorded_on", "pain", "fatigue", "note")
     )
 
-    days = [row["started_at"].date() for row in rows] + [r[0] for r in reports]
-    period_start = start or (min(days) if days else None)
-    period_end = end or (max(days) if days else None)
+    period_start, period_end = _period(rows, reports, start, end)
     phases = _phases_for(client, period_start, period_end)
-    timeline = PhaseTimeline(phases)
+    return _summarised(rows, reports, phases, period_start, period_end, signed_only)
+
+
+def all_time_report(
+    sessions: Iterable[TreatmentSession],
+    *,
+    technique_uses: Mapping[int, Sequence[TechniqueUse]],
+    amendments: Mapping[int, Sequence[Mapping[str, Any]]],
+    self_reports: Iterable[SelfReport],
+    phases: Sequence[DiseasePhase],
+) -> TrendReport:
+    """The all-time, signed-only report of what a caller has loaded already, with no query of its own.
+
+    ``sessions`` are the client's signed sessions (any order); ``technique_uses`` their rows by session id, in
+    the order stored (with ``technique`` loaded); ``amendments`` their ``changes`` by session id, oldest first;
+    ``self_reports`` and ``phases`` all of the client's. The portal's "My data" reads each table once with it.
+    """
+    rows = [tuple(getattr(session, name) for name in _COLUMNS) for session in sessions]
+    rows.sort(key=lambda row: (row[_STARTED_AT], row[0]))
+    techniques = {
+        session_id: tuple(dict.fromkeys(use.technique.name for use in uses))
+        for session_id, uses in technique_uses.items()
+    }
+    rows = _as_corrected(rows, amendments, techniques, None, None)
+    ordered = sorted(self_reports, key=lambda r: (r.recorded_on, r.pk))
+    report_rows = [(r.recorded_on, r.pain, r.fatigue, r.note) for r in ordered]
+    period_start, period_end = _period(rows, report_rows, None, None)
+    return _summarised(rows, report_rows, phases, period_start, period_end, signed_only=True)
+
+
+def _period(
+    rows: Sequence[tuple[Any, ...]], reports: Sequence[tuple[Any, ...]], start: dt.date | None, end: dt.date | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The days a report spans: the range asked for, or the data's where it is open."""
+    days = [row[_STARTED_AT].date() for row in rows] + [r[0] for r in reports]
+    return start or (min(days) if days else None), end or (max(days) if days else None)
+
+
+def _summarised(
+    rows: Sequence[tuple[Any, ...]],
+    reports: Sequence[tuple[Any, ...]],
+    phases: Sequence[DiseasePhase],
+    period_start: dt.date | None,
+    period_end: dt.date | None,
+    signed_only: bool,
+) -> TrendReport:
+    """The report of corrected rows (``_as_corrected``) and self-reports (day, pain, fatigue, note)."""
+    timeline = PhaseTimeline(list(phases))
 
     sessions = tuple(_session_point(row, timeline) for row in rows)
     self_reports = tuple(
@@ -114,31 +164,40 @@ def _sessions_in_range(
 
 
 def _as_corrected(
-    rows: list[dict[str, Any]],
+    rows: list[tuple[Any, ...]],
     amendments: Mapping[int, Sequence[Mapping[str, Any]]],
     techniques: Mapping[int, tuple[str, ...]],
     start: dt.date | None,
     end: dt.date | None,
-) -> list[dict[str, Any]]:
-    """Each row with its corrections applied (techniques named), in the range by its corrected day, in order."""
+) -> list[tuple[Any, ...]]:
+    """Each row with its corrections applied (techniques named), in the range by its corrected day, in order.
+
+    A row stays a tuple of ``_COLUMNS`` plus ``amended`` and ``techniques``; only an amended row is unpacked.
+    """
     zone = timezone.get_current_timezone()
     result = []
+    moved = False
     for row in rows:
-        values = {name: row[name] for name in _REPORTED_FIELDS}
-        values[TECHNIQUE_USES] = None
-        values, amended = apply_amendments(values, amendments.get(row["id"], ()))
-        corrected_uses = values.pop(TECHNIQUE_USES)
-        values["started_at"] = values["started_at"].astimezone(zone)
-        day = values["started_at"].date()
+        session_id = row[0]
+        changes = amendments.get(session_id)
+        names = techniques.get(session_id, ())
+        amended = False
+        if changes:
+            values = dict(zip(_REPORTED_FIELDS, row[2:], strict=True))
+            values[TECHNIQUE_USES] = None
+            values, amended = apply_amendments(values, changes)
+            corrected_uses = values.pop(TECHNIQUE_USES)
+            if corrected_uses is not None:
+                names = tuple(dict.fromkeys(use["technique_name"] for use in corrected_uses))
+            moved = moved or values["started_at"] != row[_STARTED_AT]
+            row = (session_id, row[1], *(values[name] for name in _REPORTED_FIELDS))
+        started_at = row[_STARTED_AT].astimezone(zone)
+        day = started_at.date()
         if (start and day < start) or (end and day > end):
             continue
-        names = (
-            techniques.get(row["id"], ())
-            if corrected_uses is None
-            else tuple(dict.fromkeys(use["technique_name"] for use in corrected_uses))
-        )
-        result.append({**row, **values, "amended": amended, "techniques": names})
-    result.sort(key=lambda row: (row["started_at"], row["id"]))
+        result.append((*row[:_STARTED_AT], started_at, *row[_STARTED_AT + 1 :], amended, names))
+    if moved:  # a corrected date may change the order; the query's order holds otherwise
+        result.sort(key=lambda row: (row[_STARTED_AT], row[0]))
     return result
 
 
@@ -174,12 +233,21 @@ def _phase_on(timeline: PhaseTimeline, day: dt.date) -> str | None:
     return episode.phase if episode else None
 
 
-def _session_point(row: Mapping[str, Any], timeline: PhaseTimeline) -> SessionPoint:
-    day = row["started_at"].date()
+def _session_point(row: tuple[Any, ...], timeline: PhaseTimeline) -> SessionPoint:
+    session_id, status, started_at, duration, setting, pain_before, pain_after, fatigue_before, fatigue_after = row[:9]
+    day = started_at.date()
     return SessionPoint(
-        id=row["id"],
+        id=session_id,
         date=day,
         phase=_phase_on(timeline, day),
-        signed=row["status"] == SessionStatus.SIGNED,
-        **{name: row[name] for name in (*_REPORTED_FIELDS, "amended", "techniques")},
+        signed=status == SessionStatus.SIGNED,
+        started_at=started_at,
+        duration_minutes=duration,
+        setting=setting,
+        pain_before=pain_before,
+        pain_after=pain_after,
+        fatigue_before=fatigue_before,
+        fatigue_after=fatigue_after,
+        amended=row[9],
+        techniques=row[10],
     )

@@ -16,6 +16,10 @@
   var COLOURS = { before: "#0b5394", after: "#d35400", rolling: "#555555", self: "#6f42c1" };
   var TITLES = { pain: "Pain", fatigue: "Fatigue" };
   var charts = [];
+  // Phase names by value, and the words for a session without one (the chart data's "phases", "no_phase").
+  var phaseNames = {};
+  var noPhase = "";
+  var techniqueNames = []; // a session's "techniques" are positions in the data's "technique_names"
 
   function signed(value) {
     if (value === null || value === undefined) return "–";
@@ -32,8 +36,11 @@
       if (name === measure) lines.unshift(text);
       else lines.push(text);
     });
-    lines.push("Phase: " + session.phase_label);
-    lines.push("Techniques: " + (session.techniques.length ? session.techniques.join(", ") : "none recorded"));
+    lines.push("Phase: " + (phaseNames[session.phase] || noPhase));
+    var techniques = session.techniques.map(function (index) {
+      return techniqueNames[index];
+    });
+    lines.push("Techniques: " + (techniques.length ? techniques.join(", ") : "none recorded"));
     if (!session.signed) lines.push("Draft, not signed yet");
     return lines;
   }
@@ -245,7 +252,10 @@
     document.querySelectorAll("[data-trend-print]").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () {
-        window.print();
+        // A page that shows only the last sessions prints from the one with them all (it prints on opening).
+        var full = button.getAttribute("data-trend-print-href");
+        if (full) window.location.href = full;
+        else window.print();
       });
     });
   }
@@ -272,9 +282,13 @@
     var source = document.getElementById("trend-data");
     if (!source || !window.Chart) return;
     var data = JSON.parse(source.textContent);
+    phaseNames = data.phases || {};
+    noPhase = data.no_phase || "";
+    techniqueNames = data.technique_names || [];
     document.querySelectorAll("canvas[data-trend-chart]").forEach(function (canvas) {
       draw(canvas, data);
     });
+    if (document.querySelector("[data-trend-autoprint]")) window.setTimeout(window.print, 300);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

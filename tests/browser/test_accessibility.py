@@ -304,6 +304,49 @@ def test_portal_pages_on_a_phone(phone, therapist, rosa):
     phone.visit("portal export, no data", "/portal/export/")
 
 
+def test_questionnaire_pages(phone, tablet, therapist, rosa):
+    """MFIS-5 in the portal on a phone (list, an item, with an error, review, result) and on the record (the
+    hand-over chooser, a submitted questionnaire, its correction) on a tablet."""
+    from measures.models import QuestionnaireResponse
+    from tests.measures.helpers import corrected, ensure_instruments
+
+    ensure_instruments()
+    phone.sign_in(rosa.user.username)
+    phone.visit("portal questionnaires", reverse("portal:questionnaires"))
+    phone.submit("[data-instrument=mfis5] button[type=submit]")
+    phone.check("questionnaire item")
+    phone.submit("button.questionnaire__next")
+    phone.check_errors("questionnaire item, no answer chosen")
+    response = QuestionnaireResponse.objects.get(client=rosa, status="in_progress")
+    phone.visit("questionnaire item, answer chosen", reverse("portal:questionnaire_item", args=[response.pk, 1]))
+    phone.driver.find_element(By.CSS_SELECTOR, "label[for=answer-2]").click()
+    phone.check("questionnaire item, an answer selected")
+    phone.submit("button.questionnaire__next")
+    phone.visit("questionnaire review, unanswered", reverse("portal:questionnaire_review", args=[response.pk]))
+    phone.submit("button.questionnaire__next")
+    phone.check_errors("questionnaire review, not all answered")
+    for number in range(2, 6):
+        phone.open(reverse("portal:questionnaire_item", args=[response.pk, number]))
+        phone.driver.find_element(By.CSS_SELECTOR, "label[for=answer-1]").click()
+        phone.submit("button.questionnaire__next")
+    phone.check("questionnaire review")
+    phone.submit("button.questionnaire__next")
+    phone.check("questionnaire result")
+    earlier = corrected(rosa, therapist)
+    phone.visit("portal questionnaires, with a corrected score", reverse("portal:questionnaires"))
+
+    tablet.sign_in(therapist.username)
+    tablet.visit("record with a corrected questionnaire", reverse("clients:detail", args=[rosa.pk]))
+    tablet.visit("hand-over chooser", reverse("clients:questionnaire_choose", args=[rosa.pk]))
+    tablet.submit("[data-instrument=mfis5] button[type=submit]")
+    tablet.check("hand-over item")
+    detail = reverse("clients:questionnaire_detail", args=[rosa.pk, earlier.pk])
+    tablet.visit("questionnaire on the record, corrected", detail)
+    tablet.visit("questionnaire correction", reverse("clients:questionnaire_amend", args=[rosa.pk, earlier.pk]))
+    tablet.submit()
+    tablet.check_errors("questionnaire correction, with errors")
+
+
 @pytest.fixture
 def admin_data(owner, therapist, rosa) -> dict:
     """One of everything the owner's screens list, with an amendment and an audit trail."""
@@ -377,12 +420,50 @@ ADMIN_AREAS = {
         ("outcomes report", reverse("outcomes:report") + "?start=&end=&treatments=4"),
         ("outcomes report, bad filter", reverse("outcomes:report") + "?treatments=99&start=soon"),
     ],
+    "questionnaires": lambda data: _questionnaire_admin_pages(data),
+    "intakes and consents": lambda data: _intake_admin_pages(data),
     "security": lambda data: [
         ("devices list", _admin(TOTPDevice, "changelist")),
         ("access attempts list", _admin(AccessAttempt, "changelist")),
         ("admin password change", reverse("admin:password_change")),
     ],
 }
+
+
+def _questionnaire_admin_pages(data: dict) -> list[tuple[str, str]]:
+    from measures.models import Instrument, QuestionnaireResponse
+    from tests.measures.helpers import corrected, ensure_instruments
+
+    ensure_instruments()
+    response = corrected(data["client"], data["user"])
+    return [
+        ("instruments list", _admin(Instrument, "changelist")),
+        ("instrument view", _admin(Instrument, "change", response.instrument_id)),
+        ("questionnaires list", _admin(QuestionnaireResponse, "changelist")),
+        ("questionnaire view, with a correction", _admin(QuestionnaireResponse, "change", response.pk)),
+    ]
+
+
+def _intake_admin_pages(data: dict) -> list[tuple[str, str]]:
+    from clients.intake import consent_agree, consent_text_add, consent_withdraw, intake_answer, intake_start
+    from clients.models import Consent, ConsentText, ConsentWithdrawal, Intake
+
+    rosa = data["client"]
+    intake = intake_start(client=rosa)
+    intake_answer(intake=intake, answers={"ms_type": "rrms", "reduced_sensation_regions": ["hand_left"]}, step=9)
+    text = consent_text_add(kind="data_use", text="The practice keeps your record.", created_by=None)
+    consent = consent_agree(client=rosa, kind="data_use", typed_name="Rosa Quinn", recorded_by=rosa.user)
+    consent_withdraw(consent=consent, typed_name="Rosa Quinn", recorded_by=rosa.user)
+    return [
+        ("intakes list", _admin(Intake, "changelist")),
+        ("intake view", _admin(Intake, "change", intake.pk)),
+        ("consent texts list", _admin(ConsentText, "changelist")),
+        ("consent text add", _admin(ConsentText, "add")),
+        ("consent text view", _admin(ConsentText, "change", text.pk)),
+        ("consents list", _admin(Consent, "changelist")),
+        ("consent view, withdrawn", _admin(Consent, "change", consent.pk)),
+        ("withdrawals list", _admin(ConsentWithdrawal, "changelist")),
+    ]
 
 
 @pytest.mark.parametrize("area", ADMIN_AREAS)
@@ -438,3 +519,104 @@ def test_error_pages(tablet, therapist):
     tablet.visit("not found, signed out", "/no-such-page/")
     tablet.sign_in(therapist.username)
     tablet.visit("not found, signed in", "/no-such-page/")
+
+
+def test_intake_consent_and_symptom_pages_on_a_phone(phone, rosa):
+    """The portal intake (a screen, with an error, the body map, the check), the consents (to give, given, to
+    withdraw, with an error) and the check-in's symptom questions (asked, unanswered, answered) on a phone."""
+    from clients.intake import consent_text_add
+
+    def tap(element) -> None:
+        phone.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
+        element.click()
+
+    for kind in ("treatment", "data_use"):
+        consent_text_add(
+            kind=kind, text=f"The {kind.replace('_', ' ')} consent.\n\nA second paragraph.", created_by=None
+        )
+    phone.sign_in(rosa.user.username)
+    phone.visit("intake overview, not started", reverse("portal:intake"))
+    phone.submit()
+    phone.check("intake first screen")
+    phone.submit()
+    phone.check_errors("intake screen, no answer chosen")
+    for slug in ("symptoms", "conditions", "medicines", "sensation", "sores", "goals", "emergency"):
+        phone.visit(f"intake screen {slug}", reverse("portal:intake_step", args=[slug]))
+    phone.open(reverse("portal:intake_step", args=["sensation"]))
+    tap(phone.driver.find_element(By.CSS_SELECTOR, '.body-map__region[data-region="hand_left"]'))
+    assert phone.driver.find_element(By.CSS_SELECTOR, 'input[value="hand_left"]').is_selected()
+    phone.check("intake body map, a region chosen")
+    phone.visit("intake overview, under way", reverse("portal:intake"))
+    phone.visit("intake check of answers", reverse("portal:intake_review"))
+    phone.submit()
+    phone.check("consents to give")
+    phone.submit("[data-consent=treatment] button[type=submit]")
+    phone.check_errors("consent, no name typed")
+    phone.driver.find_element(By.ID, "data_use-typed-name").send_keys("Rosa Quinn")
+    phone.submit("[data-consent=data_use] button[type=submit]")
+    phone.check("consent given")
+    tap(phone.driver.find_element(By.CSS_SELECTOR, "[data-consent=data_use] a.btn"))
+    WebDriverWait(phone.driver, 10).until(EC.url_contains("/withdraw/"))
+    phone.check("consent withdrawal")
+    phone.submit()
+    phone.check_errors("consent withdrawal, no name typed")
+
+    phone.open(reverse("portal:self_report"))
+    tap(phone.driver.find_element(By.CSS_SELECTOR, "label[for=id_pain_3]"))
+    tap(phone.driver.find_element(By.CSS_SELECTOR, "label[for=id_fatigue_6]"))
+    tap(phone.driver.find_element(By.CSS_SELECTOR, "label[for=id_new_or_worse_symptom_1]"))
+    phone.submit("form.self-report button[type=submit]")
+    phone.check("symptom questions")
+    phone.submit()
+    phone.check_errors("symptom questions, unanswered")
+    for answer in (
+        "id_lasted_over_24_hours_0",
+        "id_days_since_last_relapse_began_0",
+        "id_fever_or_infection_1",
+        "id_explained_by_heat_1",
+    ):
+        tap(phone.driver.find_element(By.CSS_SELECTOR, f"label[for={answer}]"))
+    phone.submit()
+    phone.check("symptom questions, a possible relapse")
+
+
+def test_intake_review_and_the_records_intake_consent_and_relapse_panel(tablet, therapist, owner, rosa):
+    """The therapist's review of an intake (waiting, with an error, reviewed) and the record's panel: an intake
+    waiting, a reported relapse with its "not a relapse" form, a missing consent with the ways to get it."""
+    from clients.intake import consent_text_add, intake_answer, intake_start, intake_submit
+    from clients.services import self_report_record
+
+    consent_text_add(kind="treatment", text="The treatment consent.", created_by=None)
+    intake = intake_start(client=rosa)
+    answers = {"ms_type": "rrms", "cold_sensitive": True, "pressure_sore_regions": ["hip_left"], "medications": "None"}
+    intake_answer(intake=intake, answers=answers | {"new_or_worse_symptoms_30_days": True}, step=3)
+    intake_submit(intake=intake)
+    self_report_record(
+        client=rosa,
+        pain=6,
+        fatigue=7,
+        new_or_worse_symptom=True,
+        relapse_answers={
+            "lasted_over_24_hours": "yes",
+            "days_since_last_relapse_began": "30_or_more",
+            "fever_or_infection": "no",
+            "explained_by_heat": "no",
+        },
+    )
+    review = reverse("clients:intake_review", args=[rosa.pk, intake.pk])
+    tablet.sign_in(therapist.username)
+    tablet.visit("caseload, intake waiting and a reported relapse", reverse("clients:caseload"))
+    tablet.visit("client record, intake, relapse and consent panel", reverse("clients:detail", args=[rosa.pk]))
+    tablet.visit("intake review", review)
+    tablet.driver.execute_script(
+        "const box = document.createElement('input'); box.type = 'hidden'; box.name = 'accept';"
+        "box.value = 'medications'; document.getElementById('intake-review').appendChild(box);"
+    )
+    tablet.submit("#intake-review button[type=submit]")
+    tablet.check_errors("intake review, a forged answer refused")
+    tablet.submit("#intake-review button[type=submit]")
+    tablet.visit("intake review, reviewed", review)
+    tablet.driver.delete_all_cookies()
+    tablet.sign_in(owner.username)
+    tablet.visit("client record, owner's way to a paper consent", reverse("clients:detail", args=[rosa.pk]))
+    tablet.visit("admin, record a paper consent", reverse("admin:clients_consent_add") + f"?client={rosa.pk}")

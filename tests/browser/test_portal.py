@@ -71,9 +71,11 @@ def test_client_accepts_invitation_records_scores_reads_trends_and_downloads_dat
     driver.find_element(By.NAME, "new_password2").send_keys(NEW_PASSWORD)
     _tap(driver, driver.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
 
-    # 2. Signed in and on the portal.
-    wait.until(EC.url_to_be(f"{live_server.url}/portal/"))
+    # 2. Signed in, offered the intake first (portal/intake.py), then on to my sessions.
+    wait.until(EC.url_to_be(f"{live_server.url}/portal/intake/"))
     assert "Welcome. Your password is set" in driver.page_source
+    _tap(driver, driver.find_element(By.CSS_SELECTOR, ".portal-nav a[href='/portal/']"))
+    wait.until(EC.url_to_be(f"{live_server.url}/portal/"))
     assert "Summary 7 days ago" in driver.page_source
     assert _no_sideways_scrolling(driver)
     screenshot(driver, "2-my-sessions")

@@ -88,7 +88,8 @@ def test_a_client_can_only_record_for_themselves(signed_in, client_a, client_b):
 
 def test_the_form_shows_large_labelled_buttons_for_each_score(signed_in):
     html = signed_in.get("/portal/today/").content.decode()
-    assert html.count('class="btn-check"') == 22
+    # Eleven per score, and No/Yes for a new or worse symptom (docs/relapse.md).
+    assert html.count('class="btn-check"') == 11 + 11 + 2
     assert '<legend class="score-field__legend">Pain today</legend>' in html
     assert '<legend class="score-field__legend">Fatigue (tiredness) today</legend>' in html
     assert '<label class="btn score-scale__button" for="id_pain_10">10</label>' in html

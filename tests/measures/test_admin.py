@@ -10,7 +10,7 @@ from measures.models import QuestionnaireResponse
 from measures.services import questionnaire_amend
 from practice.models import AuditEvent
 from tests import factories
-from tests.measures.helpers import mfis5, submitted
+from tests.measures.helpers import make_instrument, mfis5, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +88,45 @@ def test_the_list_offers_no_sort_and_one_small_filter_and_costs_the_same_for_mor
             client.get(changelist + query)
         assert len(more) == len(few), query
     assert QuestionnaireResponse.objects.count() == 10
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="index plans are PostgreSQL's")
+def test_every_option_of_the_questionnaire_list_has_an_index_plan(client, owner):
+    """As tests/practice/test_admin_index_plans.py does for the big tables, for the questionnaires' list: the demo
+    practice's ten years of MFIS-5 every 4 weeks (thousands of rows), each list option's plan bounded."""
+    import datetime as dt
+
+    from django.contrib import admin
+    from django.test.utils import override_settings
+
+    from clients.models import Client
+    from devtools import demo
+    from devtools.admin_options import changelist_options
+    from tests.practice.test_admin_index_plans import plan_problems, table_rows
+
+    demo.build_demo(clients=40, years=10, today=dt.date(2026, 6, 1))
+    make_instrument()  # a second instrument, so that the list offers its filter
+    Client.objects.filter(pk__in=list(Client.objects.order_by("pk").values_list("pk", flat=True)[:20:2])).update(
+        last_name="Ashby"
+    )
+    table = QuestionnaireResponse._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f'ANALYZE "{table}"')
+    rows = table_rows()
+    assert rows[table] >= 1_000
+    model_admin = admin.site._registry[QuestionnaireResponse]
+    url = reverse("admin:measures_questionnaireresponse_changelist")
+    client.force_login(owner)
+    problems = {}
+    with override_settings(PRACTICE_REQUIRE_2FA=False):
+        options = list(changelist_options(model_admin, owner, year=2021, search_term="ashby"))
+        assert len(options) >= 3  # the plain list, a filter choice, the search
+        for query in options:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(f"{url}?{query}").status_code == 200
+            for executed in captured.captured_queries:
+                sql = executed["sql"]
+                if sql.lstrip().upper().startswith("SELECT") and f'"{table}"' in sql:
+                    if found := plan_problems(sql, {table}, rows):
+                        problems[query] = found
+    assert problems == {}

@@ -6,9 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.http import QueryDict
 
+from clients.models import Client
 from outcomes.forms import ReportFilterForm
-from outcomes.models import Visit
+from outcomes.models import TechniqueClient, TechniqueWeek, TherapistWeek, Visit
 from outcomes.selectors import courses, techniques
+from outcomes.storage import client_visits_rebuild
 from sessions.models import TreatmentSession
 
 pytestmark = pytest.mark.django_db
@@ -32,3 +34,25 @@ def test_rebuild_outcomes_replaces_every_row():
     after = list(Visit.objects.order_by("pk").values_list("pk", "pain_before"))
     assert [pk for pk, _ in before] == [pk for pk, _ in after]
     assert before != after
+
+
+def _aggregates() -> tuple:
+    cells = sorted(
+        TechniqueWeek.objects.values_list(
+            "week", "technique_id", "phase", "therapist_id", "ms_type", "sessions", "pain_sum", "pain_squares"
+        )
+    )
+    keys = sorted(
+        TechniqueClient.objects.values_list("technique_id", "phase", "therapist_id", "client_id", "first_week", "weeks")
+    )
+    weeks = sorted(TherapistWeek.objects.values_list("week", "therapist_id", "sessions"))
+    return cells, keys, weeks
+
+
+def test_the_set_based_rebuild_equals_rewriting_each_client():
+    call_command("seed_demo", "--no-progress", "--clients", "4", stdout=io.StringIO())
+    rebuilt = _aggregates()
+    assert all(rebuilt)
+    for client_id in Client.objects.values_list("pk", flat=True):
+        client_visits_rebuild(client_id)
+    assert _aggregates() == rebuilt

@@ -3,7 +3,7 @@ the report read from them equals the definitions computed from scratch from the 
 
 import datetime as dt
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,9 +12,19 @@ from django.utils import timezone
 from clients.models import DiseasePhase, Phase, PhaseTimeline
 from clients.services import phase_start
 from outcomes.courses import VisitPoint, find_course
-from outcomes.selectors import Filters, courses, techniques
+from outcomes.models import TechniqueWeek, TherapistWeek, Visit, VisitTechnique, week_of
+from outcomes.selectors import Filters, courses, signed_visits_by_therapist, techniques
+from outcomes.storage import techniques_to_cells
 from sessions import services
-from sessions.models import SessionAmendment, TechniqueUse, TreatmentSession, apply_amendments
+from sessions.models import (
+    TECHNIQUE_USES,
+    SessionAmendment,
+    Technique,
+    TechniqueUse,
+    TreatmentSession,
+    apply_amendments,
+)
+from sessions.safety import PlannedUse
 from tests import factories
 from tests.outcomes.helpers import on
 
@@ -116,21 +126,73 @@ def techniques_from_scratch(filters: Filters) -> dict:
             phase = episode.phase if episode else ""
             if not filters.phase or phase == filters.phase:
                 courses_by_session[row["id"]] = (row["client_id"], phase, values)
-    groups: dict = defaultdict(lambda: [0, set(), 0])
-    for session_id, technique_id in set(TechniqueUse.objects.values_list("session_id", "technique_id")):
+    groups: dict = defaultdict(lambda: [0, set(), 0, 0])
+    uses = set(TechniqueUse.objects.values_list("session_id", "technique_id"))
+    # Corrected technique rows replace the signed ones (the latest correction wins).
+    for session_id, changes in amendments.items():
+        for change in changes:
+            if TECHNIQUE_USES in change:
+                uses = {use for use in uses if use[0] != session_id}
+                uses |= {(session_id, int(row["technique"])) for row in change[TECHNIQUE_USES]["to"]}
+    for session_id, technique_id in uses:
         if session_id in courses_by_session:
             client_id, phase, values = courses_by_session[session_id]
             group = groups[(technique_id, phase)]
             group[0] += 1
             group[1].add(client_id)
             group[2] += values["pain_after"] - values["pain_before"]
-    return {key: (n, len(clients), total) for key, (n, clients, total) in groups.items()}
+            group[3] += values["fatigue_after"] - values["fatigue_before"]
+    return {key: (n, len(clients), pain, fatigue) for key, (n, clients, pain, fatigue) in groups.items()}
 
 
 def stored_techniques(filters: Filters) -> dict:
     return {
-        (r.technique_id, r.phase): (r.sessions, r.clients, round(r.pain_mean * r.sessions)) for r in techniques(filters)
+        (r.technique_id, r.phase): (
+            r.sessions,
+            r.clients,
+            round(r.pain_mean * r.sessions),
+            round(r.fatigue_mean * r.sessions),
+        )
+        for r in techniques(filters)
     }
+
+
+def signed_visits_from_scratch(filters: Filters) -> dict:
+    """Signed sessions per therapist whose (corrected) date lies in the range."""
+    amendments = defaultdict(list)
+    for session_id, changes in SessionAmendment.objects.order_by("created_at", "pk").values_list(
+        "session_id", "changes"
+    ):
+        amendments[session_id].append(changes)
+    counts: dict = defaultdict(int)
+    for row in TreatmentSession.objects.signed().values("id", *FIELDS):
+        values, _ = apply_amendments({name: row[name] for name in FIELDS}, amendments[row["id"]])
+        day = timezone.localtime(values["started_at"]).date()
+        mine = filters.therapist is None or values["therapist_id"] == filters.therapist
+        if mine and filters.first_day <= day <= filters.last_day:
+            counts[values["therapist_id"]] += 1
+    return dict(counts)
+
+
+def stored_cells_match_rows() -> None:
+    """The weekly cells, kept by adding differences, equal the cells summed afresh from the technique rows."""
+    rows = VisitTechnique.objects.values_list(
+        "day", "technique_id", "phase", "therapist_id", "ms_type", "pain_change", "fatigue_change"
+    )
+    expected = {key: sums for key, sums in techniques_to_cells(rows).items()}
+    cells = {
+        (c.week, c.technique_id, c.phase, c.therapist_id, c.ms_type): [
+            c.sessions,
+            c.pain_sum,
+            c.pain_squares,
+            c.fatigue_sum,
+            c.fatigue_squares,
+        ]
+        for c in TechniqueWeek.objects.all()
+    }
+    assert cells == expected
+    visits = Counter((week_of(day), therapist) for therapist, day in Visit.objects.values_list("therapist_id", "day"))
+    assert {(c.week, c.therapist_id): c.sessions for c in TherapistWeek.objects.all()} == dict(visits)
 
 
 def test_stored_report_equals_a_computation_from_scratch(therapist, other_therapist):
@@ -147,7 +209,12 @@ def test_stored_report_equals_a_computation_from_scratch(therapist, other_therap
         Filters(start=FIRST + dt.timedelta(days=10), end=None, treatments=5, ms_type="rrms"),
         Filters(start=None, end=None, treatments=4, therapist=therapist.pk),
         Filters(start=None, end=None, treatments=4, phase=Phase.REMISSION),
+        # Mid-week edges around whole weeks (Wednesday to Thursday), a Monday-to-Sunday range, a few days.
+        Filters(start=dt.date(2024, 1, 17), end=dt.date(2024, 6, 13), treatments=4),
+        Filters(start=dt.date(2024, 2, 5), end=dt.date(2024, 5, 26), treatments=4, therapist=therapist.pk),
+        Filters(start=dt.date(2024, 3, 6), end=dt.date(2024, 3, 9), treatments=4, ms_type="spms"),
     ]
+    catalogue = {t.slug: t for t in Technique.objects.filter(slug__in=SLUGS)}
     for step in range(140):
         client = rng.choice(clients)
         action = rng.random()
@@ -172,13 +239,26 @@ def test_stored_report_equals_a_computation_from_scratch(therapist, other_therap
                     pass  # refused (the service's rules): it stays a draft
         elif action < 0.9:
             session = rng.choice(signed)
-            field = rng.choice(["pain_before", "pain_after", "fatigue_before", "fatigue_after"])
+            field = rng.choice(["pain_before", "pain_after", "fatigue_before", "fatigue_after", "started_at", "uses"])
+            changes: dict = {}
+            uses = None
+            if field == "started_at":  # a corrected date moves the visit (back or forward)
+                changes[field] = session.started_at + dt.timedelta(days=rng.choice([-9, -4, 3, 6]), hours=1)
+            elif field == "uses":  # corrected technique rows
+                slugs = rng.sample(SLUGS, rng.randrange(0, 3))
+                uses = [PlannedUse(catalogue[slug], "neck", "light") for slug in slugs]
+            else:
+                changes[field] = rng.randrange(11)
             try:
                 services.session_amend(
-                    session=session, author=therapist, reason="Correction", changes={field: rng.randrange(11)}
+                    session=session, author=therapist, reason="Correction", changes=changes, uses=uses
                 )
             except ValidationError:
                 pass  # refused (a safety stop on the corrected session, say): nothing saved
+        elif action < 0.93:
+            # A client's MS type changes: their technique rows move to other weekly cells.
+            client.ms_type = rng.choice(["rrms", "spms", "ppms"])
+            client.save()
         else:
             # A new phase (through the service, as the pages start one) re-labels the client's visits.
             start = FIRST + dt.timedelta(days=rng.randrange(0, 300))
@@ -190,6 +270,11 @@ def test_stored_report_equals_a_computation_from_scratch(therapist, other_therap
             for filters in filter_sets:
                 assert stored(filters) == from_scratch(filters), (step, filters)
                 assert stored_techniques(filters) == techniques_from_scratch(filters), (step, filters)
+                assert signed_visits_by_therapist(filters) == signed_visits_from_scratch(filters), (step, filters)
+            stored_cells_match_rows()
     # The test is not vacuous: courses were found and amendments made.
     assert len(stored(filter_sets[0])) >= 3
     assert SessionAmendment.objects.count() > 10
+    corrected_uses = SessionAmendment.objects.filter(changes__has_key=TECHNIQUE_USES).count()
+    moved = SessionAmendment.objects.filter(changes__has_key="started_at").count()
+    assert corrected_uses >= 2 and moved >= 2

@@ -84,7 +84,8 @@ def test_the_link_sets_a_password_signs_in_and_opens_the_portal(client, therapis
     assert "Choose your password" in page.content.decode()
     assert "carla.chen@example.org" in page.content.decode()
     response = client.post(first["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
-    assert response.status_code == 302 and response["Location"] == "/portal/"
+    # Straight on to the intake and consents (portal/intake.py).
+    assert response.status_code == 302 and response["Location"] == "/portal/intake/"
     new_client.refresh_from_db()
     assert int(client.session[SESSION_KEY]) == new_client.user.pk
     assert new_client.user.check_password(NEW_PASSWORD)

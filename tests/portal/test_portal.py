@@ -222,6 +222,7 @@ def test_export_archive_holds_dated_files_with_the_clients_record(client, client
             f"phases-{today}.csv",
             f"self_reports-{today}.csv",
             f"trends-{today}.csv",
+            f"questionnaires-{today}.csv",
             f"record-{today}.json",
         ]
     )

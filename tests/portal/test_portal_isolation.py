@@ -13,7 +13,8 @@ import pytest
 from django.urls import get_resolver
 from django.utils import timezone
 
-from clients.models import SelfReport
+from clients.intake import consent_agree, consent_text_add, intake_answer, intake_start
+from clients.models import Consent, ConsentKind, SelfReport
 from measures.models import Instrument, QuestionnaireResponse
 from measures.services import questionnaire_start
 from portal import urls as portal_urls
@@ -64,7 +65,18 @@ def records(client_a, client_b, therapist, other_therapist):
     mfis5 = Instrument.objects.get(code="mfis5")
     for client in (client_a, client_b):
         questionnaire_start(client=client, instrument=mfis5, entered_by=client.user)
+    # Intakes under way and data-use consents; B's carry B's markers (portal/intake.py).
+    consent_text_add(kind=ConsentKind.DATA_USE, text="The practice keeps your record.", created_by=None)
+    for client, contact in ((client_a, "Ann Ashby"), (client_b, "James Bexley")):
+        intake_answer(intake=intake_start(client=client), answers={"emergency_contact": {"name": contact}}, step=13)
+        consent_agree(client=client, kind=ConsentKind.DATA_USE, typed_name=client.full_name, recorded_by=client.user)
     return client_a, client_b
+
+
+def _consents(client_a, client_b) -> dict[str, int]:
+    """The ids of the clients' data-use consents, for the "{ca}" and "{cb}" in addresses."""
+    ids = dict(Consent.objects.values_list("client_id", "pk"))
+    return {"ca": ids[client_a.pk], "cb": ids[client_b.pk]}
 
 
 def _questionnaires(client_a, client_b) -> dict[str, int]:
@@ -87,6 +99,12 @@ PORTAL_DOWNLOADS = [
     "/portal/summary.pdf",
 ]
 OWN = {"client_a": 200, "client_b": 200, "therapist": 404, "anonymous": 302}
+INTAKE_PAGES = [
+    "/portal/intake/",
+    "/portal/intake/step/emergency/",
+    "/portal/intake/review/",
+    "/portal/intake/consent/",
+]
 CASES = [
     *(("get", address, OWN) for address in PORTAL_PAGES + PORTAL_DOWNLOADS),
     ("post", "/portal/today/", {"client_a": 400, "client_b": 400, "therapist": 404, "anonymous": 302}),
@@ -109,6 +127,22 @@ CASES = [
         "/portal/questionnaires/{qb}/done/",
         {"client_a": 404, "client_b": 302, "therapist": 404, "anonymous": 302},
     ),
+    # The intake and consents: each client's own; the other's consent number is the same 404 as nobody's.
+    *(("get", address, OWN) for address in INTAKE_PAGES),
+    ("post", "/portal/intake/start/", {"client_a": 302, "client_b": 302, "therapist": 404, "anonymous": 302}),
+    ("post", "/portal/intake/step/ms/", {"client_a": 400, "client_b": 400, "therapist": 404, "anonymous": 302}),
+    ("post", "/portal/intake/consent/", {"client_a": 400, "client_b": 400, "therapist": 404, "anonymous": 302}),
+    (
+        "get",
+        "/portal/intake/consent/{cb}/withdraw/",
+        {"client_a": 404, "client_b": 200, "therapist": 404, "anonymous": 302},
+    ),
+    (
+        "post",
+        "/portal/intake/consent/{cb}/withdraw/",
+        {"client_a": 404, "client_b": 400, "therapist": 404, "anonymous": 302},
+    ),
+    ("get", "/portal/today/symptom/", {"client_a": 302, "client_b": 302, "therapist": 404, "anonymous": 302}),
     ("get", "/portal/welcome/MQ/not-a-token/", {"client_a": 200, "client_b": 200, "therapist": 200, "anonymous": 200}),
     ("post", "/portal/invite/{a}/", {"client_a": 404, "client_b": 404, "therapist": 302, "anonymous": 302}),
     ("post", "/portal/invite/{b}/", {"client_a": 404, "client_b": 404, "therapist": 404, "anonymous": 302}),
@@ -146,7 +180,9 @@ def _everything_in(response) -> str:
 def test_each_address_answers_each_visitor_as_expected(client, records, therapist, visitor, method, address, expected):
     client_a, client_b = records
     _sign_in(client, visitor, records, therapist)
-    url = address.format(a=client_a.pk, b=client_b.pk, **_questionnaires(client_a, client_b))
+    url = address.format(
+        a=client_a.pk, b=client_b.pk, **_questionnaires(client_a, client_b), **_consents(client_a, client_b)
+    )
     response = getattr(client, method)(url, {"pain": "99"} if url == "/portal/today/" and method == "post" else {})
     assert response.status_code == expected[visitor]
     if response.status_code == 302 and visitor == "anonymous" and not url.startswith("/admin/"):
@@ -166,6 +202,8 @@ OWN_RECORD = {
     "/portal/export/self_reports.csv": ["ASHBY-NOTE-5678"],
     "/portal/export/trends.csv": ["session,,", "self_report,2,3"],
     "/portal/export/record.json": ["ASHBY-SUMMARY-1234", "ASHBY-NOTE-5678", "Alice"],
+    "/portal/intake/review/": ["Ann Ashby"],
+    "/portal/intake/consent/": ["The practice keeps your record.", "Alice Ashby"],
 }
 
 
@@ -202,7 +240,8 @@ def test_every_portal_address_is_covered_by_the_isolation_cases():
     for pattern in patterns:
         # Each pattern must match at least one address in CASES.
         assert any(
-            (match := resolver.resolve(address.format(a=1, b=2, qa=3, qb=4))) and match.route == f"portal/{pattern}"
+            (match := resolver.resolve(address.format(a=1, b=2, qa=3, qb=4, ca=5, cb=6)))
+            and match.route == f"portal/{pattern}"
             for address in covered
             if address.startswith("/portal/")
         ), f"portal/{pattern} has no isolation case"

@@ -194,6 +194,21 @@ CASES: dict[str, Case] = {
     "clients:fhir": Case(
         get=STAFF_ON_A, post=STAFF_READ_ONLY, args=lambda w: [w.client_a.pk], shows=A_MARKERS.clinic[0]
     ),
+    # The client's intake as the therapist reviews it, asking for an update, and "not a relapse" (issue 15).
+    "clients:intake_review": Case(
+        get=STAFF_ON_A,
+        post=STAFF_ON_A_SAVED,
+        args=lambda w: [w.client_a.pk, _intake(w)],
+        data=lambda w: {"accept": "cold_sensitive"},
+        shows=A_MARKERS.own[0],
+    ),
+    "clients:intake_request": Case(get=STAFF_READ_ONLY, post=STAFF_ON_A_SAVED, args=lambda w: [w.client_a.pk]),
+    "clients:relapse_dismiss": Case(
+        get=STAFF_READ_ONLY,
+        post=STAFF_ON_A_SAVED,
+        args=lambda w: [w.client_a.pk],
+        data=lambda w: {"reason": "The MS nurse says it was a urinary infection."},
+    ),
     "clients:summary": Case(
         get=STAFF_ON_A, post=STAFF_READ_ONLY, args=lambda w: [w.client_a.pk], shows=A_MARKERS.own[1]
     ),
@@ -240,6 +255,43 @@ CASES: dict[str, Case] = {
     ),
     "portal:questionnaire_done": Case(
         get=expect(302, 302, 404, 404, 404, 404), post=everyone(405), args=lambda w: [_questionnaire(w, "portal")]
+    ),
+    # --- the client's intake and consents (portal/intake.py), and the check-in's symptom questions
+    "portal:intake": Case(
+        get=PORTAL_PAGE, post=everyone(405), args=lambda w: _portal_intakes(w, []), shows="My health details"
+    ),
+    "portal:intake_start": Case(get=everyone(405), post=PORTAL_SAVED),
+    "portal:intake_step": Case(
+        get=PORTAL_PAGE,
+        post=PORTAL_SAVED,
+        args=lambda w: _portal_intakes(w, ["ms"]),
+        data=lambda w: {"ms_type": "rrms"},
+    ),
+    "portal:intake_review": Case(get=PORTAL_PAGE, post=PORTAL_SAVED, args=lambda w: _portal_intakes(w, [])),
+    "portal:intake_consent": Case(
+        get=PORTAL_PAGE,
+        post=PORTAL_SAVED,
+        args=lambda w: _portal_intakes(w, []),
+        data=lambda w: {"kind": "treatment", "typed_name": "Typed Name"},
+        shows="DATA-USE-TEXT",
+    ),
+    # Client A's data-use consent: only A may withdraw it; B gets the same 404 as for nobody's.
+    "portal:intake_withdraw": Case(
+        get=expect(302, 200, 404, 404, 404, 404),
+        post=expect(302, 302, 404, 404, 404, 404),
+        args=lambda w: [_data_use_consent(w)],
+        data=lambda w: {"typed_name": "Typed Name"},
+    ),
+    "portal:self_report_symptom": Case(
+        get=PORTAL_PAGE,
+        post=PORTAL_SAVED,
+        args=lambda w: _portal_intakes(w, []),
+        data=lambda w: {
+            "lasted_over_24_hours": "yes",
+            "days_since_last_relapse_began": "30_or_more",
+            "fever_or_infection": "no",
+            "explained_by_heat": "no",
+        },
     ),
     "clients:questionnaire_choose": Case(
         get=STAFF_ON_A, post=everyone(405), args=lambda w: [w.client_a.pk], shows=A_MARKERS.own[0]
@@ -332,6 +384,46 @@ def _submitted(world: World) -> int:
     from measures.services import questionnaire_submit
 
     return questionnaire_submit(response=QuestionnaireResponse.objects.get(pk=_questionnaire(world, "portal"))).pk
+
+
+def _intake(world: World) -> int:
+    """Client A's intake, submitted from the portal and waiting for review (cold-sensitive, unlike the record)."""
+    from clients.intake import intake_answer, intake_start, intake_submit
+
+    intake = intake_start(client=world.client_a)
+    intake_answer(intake=intake, answers={"cold_sensitive": not world.client_a.cold_sensitive}, step=1)
+    return intake_submit(intake=intake).pk
+
+
+def _portal_intakes(world: World, args: list) -> list:
+    """Both clients mid-way through an intake, the practice's consent texts, and a new symptom today each."""
+    from clients.intake import consent_text_add, intake_start
+    from clients.services import self_report_record
+
+    for kind in ("treatment", "data_use"):
+        consent_text_add(kind=kind, text=f"{kind.upper().replace('_', '-')}-TEXT", created_by=None)
+    for client in (world.client_a, world.client_b):
+        intake_start(client=client)
+        self_report_record(client=client, pain=3, fatigue=4, new_or_worse_symptom=True)
+    return args
+
+
+def _data_use_consent(world: World) -> int:
+    """Client A's consent to the data-use text (the texts are written first if need be)."""
+    from clients.intake import consent_agree
+    from clients.models import ConsentText
+
+    if not ConsentText.objects.exists():
+        _portal_intakes(world, [])
+    return consent_agree(client=world.client_a, kind="data_use", typed_name="Alice", recorded_by=None).pk
+
+
+def _consent_withdrawal(world: World):
+    from clients.intake import consent_withdraw
+    from clients.models import Consent
+
+    consent = Consent.objects.get(pk=_data_use_consent(world))
+    return consent_withdraw(consent=consent, typed_name="Alice", recorded_by=None)
 
 
 def _correction() -> dict:
@@ -489,6 +581,10 @@ def _admin_object(world: World, model):
         "practice.HistoricalTreatmentSession": lambda: model.objects.filter(id=world.a_signed.pk).first(),
         "practice.HistoricalDiseasePhase": lambda: model.objects.filter(client_id=world.client_a.pk).first(),
         "measures.QuestionnaireResponse": lambda: model.objects.get(pk=_submitted(world)),
+        "clients.Intake": lambda: model.objects.get(pk=_intake(world)),
+        "clients.Consent": lambda: model.objects.get(pk=_data_use_consent(world)),
+        "clients.ConsentText": lambda: model.objects.get(consents__pk=_data_use_consent(world)),
+        "clients.ConsentWithdrawal": lambda: _consent_withdrawal(world),
     }
     if label in chosen:
         return chosen[label]()
@@ -523,6 +619,11 @@ NEVER_DELETED = {
     "practice.HistoricalSelfReport",
     "measures.Instrument",
     "measures.QuestionnaireResponse",
+    # The client's own intakes and consents, and the consent texts they agreed to (issue 15).
+    "clients.Intake",
+    "clients.ConsentText",
+    "clients.Consent",
+    "clients.ConsentWithdrawal",
 }
 NEVER_ADDED = {
     "auth.Group",
@@ -538,8 +639,12 @@ NEVER_ADDED = {
     # Instruments are data migrations; questionnaires are filled in the portal or on the tablet, corrected by amendment.
     "measures.Instrument",
     "measures.QuestionnaireResponse",
+    # Written by the client in the portal. A consent text is added as a new version, and a consent given on
+    # paper is added by the owner; neither is edited.
+    "clients.Intake",
+    "clients.ConsentWithdrawal",
 }
-READ_ONLY = NEVER_ADDED | {"treatment_sessions.TreatmentSession"}
+READ_ONLY = NEVER_ADDED | {"treatment_sessions.TreatmentSession", "clients.ConsentText", "clients.Consent"}
 
 
 def owner_status(label: str, page: str, method: str) -> int:

@@ -253,6 +253,7 @@ def test_csv_has_one_row_per_session_with_the_values_on_record(client, therapist
         "kind": "session",
         "reported_pain": "",
         "reported_fatigue": "",
+        "score": "",
     }
     assert (rows[1]["pain_before"], rows[1]["pain_after"], rows[1]["status"]) == ("3", "", "draft")
 
@@ -336,8 +337,8 @@ def test_unknown_client_is_a_404(client, owner):
 # --- queries
 
 # Session, user, role groups, the client, the portal-profile check in the nav, five for the report,
-# and three for the audit event (practice.audit.record).
-PAGE_QUERIES = 13
+# one for the questionnaire scores, and three for the audit event (practice.audit.record).
+PAGE_QUERIES = 14
 
 
 def _queries_for(client, url) -> int:

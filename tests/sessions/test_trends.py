@@ -473,6 +473,7 @@ def test_csv_rows_follow_the_columns(phased, therapist):
         "kind": "session",
         "reported_pain": "",
         "reported_fatigue": "",
+        "score": "",
     }
 
 
