@@ -626,7 +626,7 @@ def test_amending_a_signed_session_keeps_the_original_and_shows_the_amendment(lo
     # The main table shows the value as corrected, marked, with the signed original a click away.
     assert "As corrected" in html
     assert 'data-score="pain_after">2 <details class="corrected"' in html
-    assert "Signed original:</span><ul class=\"mb-0\"><li>Pain after: 3</li>" in html
+    assert 'Signed original:</span><ul class="mb-0"><li>Pain after: 3</li>' in html
     assert "Reason: Typed 3 instead of 2." in html
     assert "Pain after: 3 → 2" in html
     assert "Setting: Clinic → Client&#x27;s home" in html
