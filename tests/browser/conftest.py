@@ -101,3 +101,21 @@ def _fill_sign_in(driver: webdriver.Chrome, live_server, username: str, password
     button.click()
     # Wait for the next page: sign-in does real work (throttling, audit) before it redirects.
     WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
+
+
+def page_replaced(old_page):
+    """A wait condition: ``old_page`` (an element of the previous page) is gone.
+
+    Chromium sometimes reports a node of a page being replaced as "does not belong to the document" rather
+    than as stale: both mean the old page is gone.
+    """
+
+    def gone(driver) -> bool:
+        try:
+            return expected_conditions.staleness_of(old_page)(driver)
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+
+    return gone

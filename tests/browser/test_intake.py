@@ -9,7 +9,7 @@ from clients.intake import consent_text_add
 from clients.models import Consent, Intake, IntakeStatus
 from portal.invitations import invitation_path, portal_invitation_send
 from tests import factories
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import page_replaced, sign_in
 
 NEW_PASSWORD = "slow-mornings-by-the-canal"
 
@@ -29,7 +29,7 @@ def _choose(driver, name: str, value: str) -> None:
 def _save(driver, wait, button: str = "next") -> None:
     old = driver.find_element(By.TAG_NAME, "html")
     _tap(driver, driver.find_element(By.CSS_SELECTOR, f'#intake-form button[name="{button}"]'))
-    wait.until(EC.staleness_of(old))
+    wait.until(page_replaced(old))
 
 
 def _screen(driver) -> str:
@@ -129,7 +129,7 @@ def test_intake_over_two_visits_with_the_body_map_and_consent(live_server, phone
         box.send_keys("Erin Ebdon")
         old = driver.find_element(By.TAG_NAME, "html")
         _tap(driver, driver.find_element(By.CSS_SELECTOR, f"[data-consent={kind}] button[type=submit]"))
-        wait.until(EC.staleness_of(old))
+        wait.until(page_replaced(old))
     shown = driver.find_elements(By.CSS_SELECTOR, "[data-consent-given]")
     assert len(shown) == 2 and all("version 1" in s.text and "Erin Ebdon" in s.text for s in shown)
     assert _no_sideways_scrolling(driver)

@@ -15,6 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from clients.models import SelfReport
 from portal.invitations import invitation_path, portal_invitation_send
 from tests import factories
+from tests.browser.conftest import page_replaced
 
 NEW_PASSWORD = "quiet-morning-by-the-lake"
 
@@ -90,7 +91,7 @@ def test_client_accepts_invitation_records_scores_reads_trends_and_downloads_dat
     # The welcome message is a success alert too: wait for the page to be replaced, then for the new alert.
     old_page = driver.find_element(By.TAG_NAME, "html")
     _tap(driver, driver.find_element(By.CSS_SELECTOR, "form.self-report button[type=submit]"))
-    wait.until(EC.staleness_of(old_page))
+    wait.until(page_replaced(old_page))
     wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alert-success"), "Today's entry is saved"))
     report = SelfReport.objects.get(client=client)
     assert (report.pain, report.fatigue, report.note) == (3, 6, "Slept well.")

@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from clients.models import Phase
 from sessions.models import SessionStatus, TreatmentSession
 from tests import factories
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import page_replaced, sign_in
 
 
 def wait_for_text(driver, text: str, timeout: float = 10) -> None:
@@ -38,7 +38,7 @@ def click_through(driver, element, timeout: float = 10) -> None:
         # the next page; the wait below then tells whether it did.
         if "does not belong to the document" not in str(error):
             raise
-    WebDriverWait(driver, timeout).until(EC.staleness_of(old_page))
+    WebDriverWait(driver, timeout).until(page_replaced(old_page))
 
 
 def tap_score(driver, field: str, score: int) -> None:
