@@ -27,7 +27,7 @@ from clients.body_regions import region_label
 from clients.models import Client, Consent, DiseasePhase, Intake, MSType, Phase, PhaseTimeline
 from clients.selectors import consent_history
 from sessions.corrections import corrected
-from sessions.models import TECHNIQUE_USES, Pressure, Setting, TechniqueUse, TreatmentSession
+from sessions.models import REPORTED_FIELDS, TECHNIQUE_USES, Pressure, Setting, TechniqueUse, TreatmentSession
 
 Audience = Literal["client", "clinician"]
 CLIENT: Audience = "client"
@@ -81,16 +81,8 @@ SETTING_CLASS = {
     Setting.HOSPICE: ("IMP", "inpatient encounter"),
 }
 
-# What a client's own bundle reads of a session; everything else is never loaded for it.
-CLIENT_FIELDS = (
-    "started_at",
-    "duration_minutes",
-    "setting",
-    "pain_before",
-    "pain_after",
-    "fatigue_before",
-    "fatigue_after",
-)
+# A client's own bundle reads sessions.models.REPORTED_FIELDS of a session, nothing else; the clinician's adds
+# the SOAP note.
 SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
 CLIENT_DEFERRED = (*SOAP_FIELDS, "client_summary", "safety_override_reason", "room_temperature_c")
 
@@ -204,7 +196,7 @@ def fhir_sessions(client: Client, audience: Audience) -> QuerySet[TreatmentSessi
 def session_record(session: TreatmentSession, audience: Audience) -> SessionRecord:
     """One signed session as corrected by its amendments (sessions.corrections, the one rule for every page)."""
     shown = corrected(session)
-    names = CLIENT_FIELDS if audience == CLIENT else (*CLIENT_FIELDS, *SOAP_FIELDS)
+    names = REPORTED_FIELDS if audience == CLIENT else (*REPORTED_FIELDS, *SOAP_FIELDS)
     therapist = session.therapist
     soap = (
         tuple((name, text) for name in SOAP_FIELDS if (text := getattr(shown, name))) if audience == CLINICIAN else ()

@@ -34,6 +34,17 @@ AMENDABLE_FIELDS = (
     "plan",
     "client_summary",
 )
+# A session's values a report of its scores shows (trends, the FHIR bundle): when, how long, where, and the scores;
+# amendments to any of them count.
+REPORTED_FIELDS = (
+    "started_at",
+    "duration_minutes",
+    "setting",
+    "pain_before",
+    "pain_after",
+    "fatigue_before",
+    "fatigue_after",
+)
 # What whoever logs a session writes, in the therapist's form and the admin alike (the admin may also
 # move a draft to another client or therapist); the rest is its state and bookkeeping.
 DRAFT_FIELDS = (*AMENDABLE_FIELDS, "safety_override_reason")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from clients.models import Client, DiseasePhase, PhaseTimeline, SelfReport
 from practice.dates import local_midnight
 from sessions.models import (
+    REPORTED_FIELDS,
     TECHNIQUE_USES,
     SessionAmendment,
     SessionStatus,
@@ -36,19 +37,7 @@ from sessions.trends.statistics import (
     sessions_per_month,
 )
 
-# The session's own values a report shows; amendments to any of them count, to other fields not.
-_REPORTED_FIELDS = (
-    "started_at",
-    "duration_minutes",
-    "setting",
-    "pain_before",
-    "pain_after",
-    "fatigue_before",
-    "fatigue_after",
-)
-# A row as read (``values_list``) and as corrected (``_as_corrected``): these columns in this order, then
-# ``amended`` and ``techniques``.
-_COLUMNS = ("id", "status", *_REPORTED_FIELDS)
+_COLUMNS = ("id", "status", *REPORTED_FIELDS)
 _STARTED_AT = _COLUMNS.index("started_at")
 
 
@@ -183,14 +172,14 @@ def _as_corrected(
         names = techniques.get(session_id, ())
         amended = False
         if changes:
-            values = dict(zip(_REPORTED_FIELDS, row[2:], strict=True))
+            values = dict(zip(REPORTED_FIELDS, row[2:], strict=True))
             values[TECHNIQUE_USES] = None
             values, amended = apply_amendments(values, changes)
             corrected_uses = values.pop(TECHNIQUE_USES)
             if corrected_uses is not None:
                 names = tuple(dict.fromkeys(use["technique_name"] for use in corrected_uses))
             moved = moved or values["started_at"] != row[_STARTED_AT]
-            row = (session_id, row[1], *(values[name] for name in _REPORTED_FIELDS))
+            row = (session_id, row[1], *(values[name] for name in REPORTED_FIELDS))
         started_at = row[_STARTED_AT].astimezone(zone)
         day = started_at.date()
         if (start and day < start) or (end and day > end):
