@@ -92,9 +92,25 @@ def sign_in(driver: webdriver.Chrome, live_server, username: str, password: str 
                 raise
 
 
+def forget_session(driver: webdriver.Chrome) -> None:
+    """Throw the browser's session away, as when a phone is put away or another person signs in.
+
+    The page is left first: a response still on its way to it (the favicon, a keep-alive ping) would
+    otherwise set the session cookie again after the cookies were deleted, and the sign-in page would
+    then send the still-signed-in browser on to the home page.
+    """
+    driver.get("about:blank")
+    # WebDriver's delete_all_cookies() only reaches the current page's site, which about:blank has not.
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+
+
 def _fill_sign_in(driver: webdriver.Chrome, live_server, username: str, password: str) -> None:
     driver.get(f"{live_server.url}/accounts/login/")
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    if not driver.find_elements("name", "username"):
+        raise AssertionError(
+            f"No sign-in form at {driver.current_url} ({driver.title!r}): is the browser still signed in?"
+        )
     driver.find_element("name", "username").send_keys(username)
     driver.find_element("name", "password").send_keys(password)
     button = driver.find_element("css selector", "button[type=submit]")

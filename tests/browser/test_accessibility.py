@@ -26,7 +26,7 @@ from sessions.models import SessionAmendment, Technique, TreatmentSession
 from sessions.services import session_amend
 from tests import factories
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import forget_session, sign_in
 
 
 class Pages:
@@ -261,7 +261,7 @@ def test_two_factor_and_password_pages(tablet, therapist):
     tablet.check_errors("password change, with errors")
     tablet.visit("password change done", reverse("password_change_done"))
 
-    tablet.driver.delete_all_cookies()
+    forget_session(tablet.driver)
     tablet.sign_in(other.username)
     tablet.visit("two-factor verify", reverse("two_factor_verify"))
     tablet.driver.find_element(By.NAME, "code").send_keys("000000")
@@ -294,7 +294,7 @@ def test_portal_pages_on_a_phone(phone, therapist, rosa):
     phone.visit("two-factor overview, phone", reverse("two_factor"))
     phone.visit("password change, phone", reverse("password_change"))
 
-    phone.driver.delete_all_cookies()
+    forget_session(phone.driver)
     newcomer_user = User.objects.get(pk=invited.pk)
     newcomer_user.set_password(factories.PASSWORD)
     newcomer_user.save()
@@ -616,7 +616,7 @@ def test_intake_review_and_the_records_intake_consent_and_relapse_panel(tablet, 
     tablet.check_errors("intake review, a forged answer refused")
     tablet.submit("#intake-review button[type=submit]")
     tablet.visit("intake review, reviewed", review)
-    tablet.driver.delete_all_cookies()
+    forget_session(tablet.driver)
     tablet.sign_in(owner.username)
     tablet.visit("client record, owner's way to a paper consent", reverse("clients:detail", args=[rosa.pk]))
     tablet.visit("admin, record a paper consent", reverse("admin:clients_consent_add") + f"?client={rosa.pk}")

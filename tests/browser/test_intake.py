@@ -9,7 +9,7 @@ from clients.intake import consent_text_add
 from clients.models import Consent, Intake, IntakeStatus
 from portal.invitations import invitation_path, portal_invitation_send
 from tests import factories
-from tests.browser.conftest import page_replaced, sign_in
+from tests.browser.conftest import forget_session, page_replaced, sign_in
 
 NEW_PASSWORD = "slow-mornings-by-the-canal"
 
@@ -76,7 +76,7 @@ def test_intake_over_two_visits_with_the_body_map_and_consent(live_server, phone
     _save(driver, wait, "stop")
     assert "Saved. Come back whenever you like" in driver.page_source
     assert _no_sideways_scrolling(driver)
-    driver.delete_all_cookies()  # the phone is put away; the session is gone
+    forget_session(driver)  # the phone is put away; the session is gone
 
     # Second visit: signed in again, carry on where I left off.
     sign_in(driver, live_server, user.username, NEW_PASSWORD)

@@ -15,7 +15,7 @@ from sessions.safety import PlannedUse
 from sessions.screening import screen_planned_session
 from tests import factories
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import forget_session, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,7 +83,7 @@ def test_invited_client_intake_over_two_visits_then_the_therapists_review(
     screenshot(phone, "stopped-half-way")
 
     # Second visit, signed in again: carry on where she left off, mark the body map, send it and consent.
-    phone.delete_all_cookies()
+    forget_session(phone)
     sign_in(phone, live_server, invited.username)
     phone.get(live_server.url + reverse("portal:intake"))
     press(phone, "a.portal-button[href*='/intake/step/']")
