@@ -131,6 +131,13 @@ class QuestionnaireResponse(models.Model):
             # The owner's admin list, newest first, whole or by instrument (measures.admin).
             models.Index(fields=["started_at"], name="questionnaire_started_idx"),
             models.Index(fields=["instrument", "started_at"], name="questionnaire_instrument_idx"),
+            # The outcomes report's pairing (outcomes.questionnaires): "the latest submitted in this window", one
+            # probe per course end read from the index alone, newest first, ties by id, with no sort.
+            models.Index(
+                fields=["client", "instrument", "submitted_at", "id"],
+                condition=Q(status=ResponseStatus.SUBMITTED),
+                name="questionnaire_submitted_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -9,16 +9,19 @@ interval (outcomes.statistics). No share "better by the MCID" is given where the
 """
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.utils import timezone
+from django.db import connection
+from django.db.models import QuerySet
 
-from measures.models import Instrument, QuestionnaireResponse
-from outcomes.selectors import CourseRow, Filters
+from measures.models import Instrument, QuestionnaireAmendment, QuestionnaireResponse, ResponseStatus
+from outcomes.selectors import CourseRow
 from outcomes.statistics import Interval, mean, mean_interval, sample_sd
+from practice.dates import local_midnight
 
 PAIRING_DAYS = 14
 REPORTED_INSTRUMENT = "mfis5"
@@ -76,50 +79,105 @@ def summarise_pairs(instrument: Instrument, pairs: Sequence[QuestionnairePair], 
     )
 
 
-def _nearest(scores: Sequence[tuple[dt.date, int, int]], visit: dt.date) -> tuple[dt.date, int, int] | None:
-    """The latest (day, id, score) in [visit - PAIRING_DAYS, visit]; ``scores`` are oldest first."""
-    found = None
-    for score in scores:
-        if visit - dt.timedelta(days=PAIRING_DAYS) <= score[0] <= visit:
-            found = score
-    return found
+# A visit: (client id, the visit's day). Its questionnaire: (response id, score after corrections).
+Visit = tuple[int, dt.date]
+Answered = tuple[int, int]
+# Visits per query on SQLite: four parameters each, under its limit of 32,766 (PostgreSQL takes one JSON text).
+SQLITE_VISITS_PER_QUERY = 8_000
 
 
-def pair_courses(
-    courses: Sequence[CourseRow], scores: dict[int, list[tuple[dt.date, int, int]]]
-) -> list[QuestionnairePair]:
-    """Each course's baseline and follow-up questionnaire, where it has both (pure)."""
+def pair_courses(courses: Sequence[CourseRow], nearest: Mapping[Visit, Answered]) -> list[QuestionnairePair]:
+    """Each course's baseline and follow-up questionnaire, where it has both, two different ones (pure).
+
+    ``nearest`` is :func:`nearest_questionnaires` of the courses' visit 1 and follow-up visit.
+    """
     pairs = []
     for course in courses:
-        own = scores.get(course.client_id, [])
-        before = _nearest(own, course.course_start)
-        after = _nearest(own, course.follow_up_on)
-        if before and after and before[1] != after[1]:
-            pairs.append(QuestionnairePair(course.client_id, before[2], after[2]))
+        before = nearest.get((course.client_id, course.course_start))
+        after = nearest.get((course.client_id, course.follow_up_on))
+        if before and after and before[0] != after[0]:
+            pairs.append(QuestionnairePair(course.client_id, before[1], after[1]))
     return pairs
 
 
-def pre_post_summary(
-    filters: Filters, courses: Sequence[CourseRow], code: str = REPORTED_INSTRUMENT
-) -> QuestionnaireSummary | None:
-    """The instrument's summary over the report's ``courses`` (of ``filters``); None when the instrument is not on
-    record. Two queries, whatever the courses (none included)."""
+def nearest_questionnaires(instrument: Instrument, visits: Iterable[Visit]) -> dict[Visit, Answered]:
+    """For each visit, the latest submitted ``instrument`` of its client in [day - PAIRING_DAYS, day] (local days).
+
+    Each visit is one backward probe of questionnaire_latest_idx (client, instrument, submitted_at): the report
+    reads the questionnaires it pairs, not every one the practice holds (a million at ten years). One query picks
+    them with their scores as submitted; one more reads the few corrected ones (``with_current_score``).
+    """
+    chosen = _latest_in_windows(instrument, sorted(set(visits)))
+    if not chosen:
+        return {}
+    corrected = dict(
+        QuestionnaireResponse.objects.filter(instrument=instrument, pk__in=_amended_responses())
+        .with_current_score()
+        .order_by()
+        .values_list("pk", "current_score")
+    )
+    return {visit: (pk, corrected.get(pk, score)) for visit, (pk, score) in chosen.items()}
+
+
+def _amended_responses() -> QuerySet:
+    return QuestionnaireAmendment.objects.order_by().values("response_id")
+
+
+def _latest_in_windows(instrument: Instrument, visits: Sequence[Visit]) -> dict[Visit, Answered]:
+    """The latest submitted response (id, score as submitted) in each visit's window, where there is one.
+
+    The windows are a table of (n, client, start, end) rows, each joined to a correlated probe: the ORM cannot
+    join a list of rows, and a filter per visit would be a statement 10,000 ORs long. PostgreSQL reads the table
+    from one JSON text (one query, whatever the number of visits); SQLite from VALUES lists.
+    """
+    # A report's visits share a few thousand days: each day's window is worked out once (make_aware is slow).
+    days: dict[dt.date, tuple[dt.datetime, dt.datetime]] = {}
+    for _client_id, day in visits:
+        if day not in days:
+            window = (day - dt.timedelta(days=PAIRING_DAYS), day + dt.timedelta(days=1))
+            days[day] = (local_midnight(window[0]), local_midnight(window[1]))
+    probe = (
+        f"SELECT visit.n, r.id, r.score FROM visit JOIN {QuestionnaireResponse._meta.db_table} r ON r.id = ("
+        f"SELECT p.id FROM {QuestionnaireResponse._meta.db_table} p "
+        "WHERE p.client_id = visit.client_id AND p.instrument_id = %s AND p.status = %s "
+        "AND p.submitted_at >= visit.window_start AND p.submitted_at < visit.window_end "
+        "ORDER BY p.submitted_at DESC, p.id DESC LIMIT 1)"
+    )
+    probe_params: list[Any] = [instrument.pk, ResponseStatus.SUBMITTED.value]
+    found: dict[Visit, Answered] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            texts = {day: (start.isoformat(), end.isoformat()) for day, (start, end) in days.items()}
+            rows = json.dumps([(client_id, *texts[day]) for client_id, day in visits])
+            table = (
+                "SELECT v.n - 1, (v.e->>0)::bigint, (v.e->>1)::timestamptz, (v.e->>2)::timestamptz "
+                "FROM json_array_elements(%s::json) WITH ORDINALITY AS v (e, n)"
+            )
+            batches: list[tuple[int, str, list[Any]]] = [(0, table, [rows])]
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            batches = []
+            stored = {day: (adapt(start), adapt(end)) for day, (start, end) in days.items()}
+            for first in range(0, len(visits), SQLITE_VISITS_PER_QUERY):
+                batch = visits[first : first + SQLITE_VISITS_PER_QUERY]
+                values = [(n, client_id, *stored[day]) for n, (client_id, day) in enumerate(batch)]
+                table = "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                batches.append((first, table, [value for row in values for value in row]))
+        for first, table, params in batches:
+            sql = f"WITH visit (n, client_id, window_start, window_end) AS ({table}) {probe}"
+            cursor.execute(sql, [*params, *probe_params])
+            for n, response_id, score in cursor.fetchall():
+                found[visits[first + n]] = (response_id, score)
+    return found
+
+
+def pre_post_summary(courses: Sequence[CourseRow], code: str = REPORTED_INSTRUMENT) -> QuestionnaireSummary | None:
+    """The instrument's summary over the report's ``courses``; None when the instrument is not on record.
+
+    Three queries on PostgreSQL, whatever the courses (see :func:`nearest_questionnaires`).
+    """
     instrument = Instrument.objects.filter(code=code).first()
     if instrument is None:
         return None
-    scores: dict[int, list[tuple[dt.date, int, int]]] = defaultdict(list)
-    responses = QuestionnaireResponse.objects.submitted().filter(instrument=instrument)
-    # Every visit of a course is inside the filters' dates (open ends read all); a day more for the time zone.
-    if filters.start:
-        responses = responses.filter(submitted_at__date__gte=filters.start - dt.timedelta(days=PAIRING_DAYS + 1))
-    if filters.end:
-        responses = responses.filter(submitted_at__date__lte=filters.end + dt.timedelta(days=1))
-    rows = (
-        responses.with_current_score()
-        .order_by("submitted_at", "pk")
-        .values_list("client_id", "pk", "submitted_at", "current_score")
-    )
-    # Every client's in the dates (a few a month each): other clients' are read and left, no id list is sent.
-    for client_id, pk, submitted_at, score in rows:
-        scores[client_id].append((timezone.localdate(submitted_at), pk, score))
-    return summarise_pairs(instrument, pair_courses(courses, scores), len(courses))
+    visits = [(c.client_id, day) for c in courses for day in (c.course_start, c.follow_up_on)]
+    return summarise_pairs(instrument, pair_courses(courses, nearest_questionnaires(instrument, visits)), len(courses))

@@ -105,7 +105,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "overall": selectors.group_summary("", "All courses", courses),
-        "questionnaire": questionnaires.pre_post_summary(filters, courses),
+        "questionnaire": questionnaires.pre_post_summary(courses),
         "by_phase": phases,
         "by_ms_type": selectors.by_ms_type(courses),
         "panels": [chart.panel(measure, courses) for measure in selectors.MEASURES],

@@ -92,7 +92,7 @@ def test_pre_post_by_hand(practice):
     rows = courses(Filters(start=None, end=None, treatments=4))
     assert len(rows) == 5
 
-    summary = pre_post_summary(Filters(start=None, end=None, treatments=4), rows)
+    summary = pre_post_summary(rows)
 
     assert summary.code == "mfis5" and summary.mcid is None
     assert (summary.courses, summary.clients) == (5, 3)
@@ -113,10 +113,12 @@ def test_pre_post_by_hand(practice):
 
 def test_pairs_are_two_different_questionnaires():
     row = CourseRow(1, 1, FIRST, FIRST + dt.timedelta(days=10), "remission", "rrms", 5, 5, 5, 5, 0.0, 0.0)
-    one = {1: [(FIRST, 7, 12)]}  # in both windows: the same questionnaire cannot be its own follow-up
+    follow_up = (1, row.follow_up_on)
+    one = {(1, FIRST): (7, 12), follow_up: (7, 12)}  # in both windows: the same questionnaire cannot be both ends
     assert pair_courses([row], one) == []
-    two = {1: [(FIRST, 7, 12), (FIRST + dt.timedelta(days=9), 8, 9)]}
+    two = {(1, FIRST): (7, 12), follow_up: (8, 9)}
     assert pair_courses([row], two) == [QuestionnairePair(1, 12, 9)]
+    assert pair_courses([row], {follow_up: (8, 9)}) == []  # no baseline
 
 
 def test_no_courses_and_a_single_pair_give_no_interval():
@@ -125,7 +127,7 @@ def test_no_courses_and_a_single_pair_give_no_interval():
     assert (empty.clients, empty.baseline_mean, empty.change_ci) == (0, None, None)
     single = summarise_pairs(instrument, [QuestionnairePair(1, 12, 9)], 1)
     assert (single.mean_change, single.baseline_sd, single.change_ci) == (-3, None, None)
-    assert pre_post_summary(Filters(start=None, end=None, treatments=4), []).clients == 0
+    assert pre_post_summary([]).clients == 0
 
 
 def test_the_owners_report_shows_the_summary(client, owner, practice):
@@ -159,7 +161,7 @@ def test_a_dated_report_reads_the_window_before_its_start(practice):
     """A report starting on visit 1 still finds the baselines up to 14 days before it."""
     filters = Filters(start=FIRST, end=FOLLOW_UP, treatments=4)
 
-    summary = pre_post_summary(filters, courses(filters))
+    summary = pre_post_summary(courses(filters))
 
     assert (summary.courses, summary.clients) == (5, 3)
     assert summary.mean_change == pytest.approx(-4 / 3)

@@ -186,7 +186,7 @@ def test_bad_filter_values_get_a_message_and_the_default(owner_client, practice,
 
 
 def test_the_report_costs_the_same_queries_whatever_the_data(
-    owner_client, owner, django_assert_num_queries, therapist, practice
+    owner_client, owner, django_assert_max_num_queries, therapist, practice
 ):
     url = reverse("outcomes:report") + ALL_TIME
     owner_client.get(url)  # warm the session and the user
@@ -206,7 +206,7 @@ def test_the_report_costs_the_same_queries_whatever_the_data(
         visit(client, therapist, FIRST + dt.timedelta(days=90), signed=False, uses=[("swedish", "neck", "light")])
         rebuild(client)
     assert count() == small
-    with django_assert_num_queries(small):
+    with django_assert_max_num_queries(small):  # fewer where no course matches: no questionnaire to pair
         owner_client.get(reverse("outcomes:report") + "?ms_type=rrms&phase=remission&treatments=4&start=&end=")
 
 
