@@ -25,6 +25,9 @@ from sessions.trends.report import MEANINGFUL_CHANGE
 SESSION_CADENCE = dt.timedelta(days=7)
 CASELOAD_PAGE_SIZE = 25
 RECORD_SESSIONS_PAGE_SIZE = 20
+# The record's phase timeline lists the newest this many unless all are asked for (``?phases=all``): ten years of
+# relapses are some eighty episodes, which the trend page's bands show at a glance.
+RECORD_PHASES_SHOWN = 12
 # "Your drafts to sign" on the caseload: the oldest this many (the oldest need signing first).
 DRAFTS_SHOWN = 20
 # A "How I feel today" entry is news for the caseload while it is this recent and came after the last session.
@@ -209,9 +212,10 @@ def treatment_consent_missing(client: Client) -> bool | None:
     return not client.treatment_consented  # type: ignore[attr-defined]  # with_treatment_consent()
 
 
-def phase_history(client: Client) -> list[DiseasePhase]:
-    """The client's phases, newest first."""
-    return list(DiseasePhase.objects.for_client(client).order_by("-started_on"))
+def phase_history(client: Client, *, limit: int | None = None) -> list[DiseasePhase]:
+    """The client's phases, newest first; the newest ``limit`` (and one more, to tell that there are more)."""
+    phases = DiseasePhase.objects.for_client(client).order_by("-started_on")
+    return list(phases if limit is None else phases[: limit + 1])
 
 
 def record_sessions(client: Client) -> QuerySet[TreatmentSession]:

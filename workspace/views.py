@@ -55,7 +55,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _record_context(request: HttpRequest, client: Client) -> dict:
-    phases = selectors.phase_history(client)
+    all_phases = request.GET.get("phases") == "all"
+    phases = selectors.phase_history(client, limit=None if all_phases else selectors.RECORD_PHASES_SHOWN)
+    more_phases = len(phases) > selectors.RECORD_PHASES_SHOWN and not all_phases
+    phases = phases[: selectors.RECORD_PHASES_SHOWN] if more_phases else phases
+    # The open episode starts after every other, so it is among the newest shown.
     current = next((p for p in phases if p.is_current), None)
     sessions = Paginator(with_corrections(selectors.record_sessions(client)), selectors.RECORD_SESSIONS_PAGE_SIZE)
     sessions_page = sessions.get_page(request.GET.get("page"))
@@ -71,6 +75,7 @@ def _record_context(request: HttpRequest, client: Client) -> dict:
         "contacts": _contacts(client),
         "therapists": list(client.therapists.order_by("first_name", "username")),
         "phases": phases,
+        "more_phases": more_phases,
         "current_phase": current,
         "start_form": PhaseStartForm(client=client),
         "end_form": PhaseEndForm(phase=current) if current else None,

@@ -15,7 +15,7 @@ from clients.models import Client, DiseasePhase, Phase
 from clients.services import phase_end, phase_start
 from portal.invitations import portal_invitation_send
 from tests import factories
-from workspace.selectors import CASELOAD_PAGE_SIZE, RECORD_SESSIONS_PAGE_SIZE, SESSION_CADENCE
+from workspace.selectors import CASELOAD_PAGE_SIZE, RECORD_PHASES_SHOWN, RECORD_SESSIONS_PAGE_SIZE, SESSION_CADENCE
 
 TODAY = timezone.localdate
 
@@ -290,6 +290,27 @@ def test_record_lists_phases_newest_first(client, therapist, client_a):
     order = [timeline.index(f'data-phase="{p}"') for p in ("remission", "subacute", "acute_flare")]
     assert order == sorted(order)
     assert "<strong>to now</strong>" in timeline
+
+
+def test_record_lists_the_newest_phases_and_every_phase_on_request(client, therapist, client_a):
+    """Ten years of relapses are dozens of episodes: the newest RECORD_PHASES_SHOWN, the rest one click away."""
+    DiseasePhase.objects.filter(client=client_a).update(started_on=days_ago(10))
+    total = RECORD_PHASES_SHOWN + 3
+    for n in range(1, total):  # the open remission above, and older closed ones, 10 days each
+        factories.make_phase(client_a, Phase.SUBACUTE, started_on=days_ago(10 + 10 * n), ended_on=days_ago(10 * n))
+    client.force_login(therapist)
+    url = reverse("clients:detail", args=[client_a.pk])
+
+    html = client.get(url).content.decode()
+    assert html.count("data-phase-id=") == RECORD_PHASES_SHOWN
+    assert "<strong>to now</strong>" in html
+    assert 'href="?phases=all#phases">Show every phase</a>' in html
+
+    everything = client.get(url, {"phases": "all"}).content.decode()
+    assert everything.count("data-phase-id=") == total
+    assert "Show every phase" not in everything
+    oldest = DiseasePhase.objects.filter(client=client_a).order_by("started_on").first()
+    assert f'data-phase-id="{oldest.pk}"' in everything and f'data-phase-id="{oldest.pk}"' not in html
 
 
 def test_record_lists_sessions_newest_first_with_links_and_pages(client, therapist, client_a):
