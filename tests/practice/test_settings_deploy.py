@@ -96,3 +96,22 @@ def test_database_pooling_is_set_from_the_environment():
     assert pooled.stdout.split() == ["4", "0", "False"], pooled.stderr
     bouncer = run_manage("shell", "--no-imports", "-c", code, DATABASE_DISABLE_SERVER_SIDE_CURSORS="1")
     assert bouncer.stdout.split() == ["None", "60", "True"], bouncer.stderr
+
+
+def test_postgresql_connections_run_without_jit_unless_turned_off_for_pgbouncer():
+    code = "from django.conf import settings as s; print(repr(s.DATABASES['default']['OPTIONS'].get('options')))"
+    assert run_manage("shell", "--no-imports", "-c", code).stdout.strip() == "'-c jit=off'"
+    bouncer = run_manage("shell", "--no-imports", "-c", code, DATABASE_JIT_OFF="0")
+    assert bouncer.stdout.strip() == "None", bouncer.stderr
+
+
+@pytest.mark.django_db
+def test_the_database_session_has_jit_off():
+    """What the setting is for: PostgreSQL compiled short admin queries for half a second (see settings)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
