@@ -103,9 +103,10 @@ def pair_courses(courses: Sequence[CourseRow], nearest: Mapping[Visit, Answered]
 def nearest_questionnaires(instrument: Instrument, visits: Iterable[Visit]) -> dict[Visit, Answered]:
     """For each visit, the latest submitted ``instrument`` of its client in [day - PAIRING_DAYS, day] (local days).
 
-    Each visit is one backward probe of questionnaire_latest_idx (client, instrument, submitted_at): the report
-    reads the questionnaires it pairs, not every one the practice holds (a million at ten years). One query picks
-    them with their scores as submitted; one more reads the few corrected ones (``with_current_score``).
+    Each visit is one backward probe of questionnaire_submitted_idx (client, instrument, submitted_at, id): the
+    report reads the questionnaires it pairs, not every one the practice holds (a million at ten years). One query
+    picks them with their scores as submitted; one more reads the practice's few corrected ones
+    (``with_current_score``).
     """
     chosen = _latest_in_windows(instrument, sorted(set(visits)))
     if not chosen:
