@@ -27,6 +27,7 @@ from django.utils import timezone
 from clients.body_regions import region_labels
 from clients.intake import intake_review
 from clients.models import (
+    INTAKE_PROFILE_FIELDS,
     ClearanceCondition,
     Client,
     DiseasePhase,
@@ -47,17 +48,6 @@ ClientsT = TypeVar("ClientsT", bound=QuerySet[Client])
 
 # The review -------------------------------------------------------------------------------------------------
 
-# Intake answers the record holds under the same name.
-PROFILE_FIELDS = (
-    "ms_type",
-    "diagnosis_year",
-    "heat_sensitive",
-    "cold_sensitive",
-    "conditions_needing_clearance",
-    "reduced_sensation_regions",
-    "pressure_sore_regions",
-    "goals",
-)
 # Contacts: each part of the answer and the Client field it sets.
 CONTACTS = {
     "neurologist_contact": {"name": "neurologist_name", "phone": "neurologist_phone"},
@@ -111,7 +101,8 @@ class Difference:
         return answer_text(self.field, self.recorded)
 
 
-REVIEWABLE = PROFILE_FIELDS + tuple(CONTACTS)
+# Intake answers the record holds under the same name, then the contacts.
+REVIEWABLE = INTAKE_PROFILE_FIELDS + tuple(CONTACTS)
 
 
 def _recorded(client: Client, field: str) -> Any:
