@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
 
 from measures.models import Instrument, QuestionnaireAmendment, QuestionnaireResponse, ResponseStatus
 from outcomes.selectors import CourseRow
@@ -112,16 +111,14 @@ def nearest_questionnaires(instrument: Instrument, visits: Iterable[Visit]) -> d
     if not chosen:
         return {}
     corrected = dict(
-        QuestionnaireResponse.objects.filter(instrument=instrument, pk__in=_amended_responses())
+        QuestionnaireResponse.objects.filter(
+            instrument=instrument, pk__in=QuestionnaireAmendment.objects.order_by().values("response_id")
+        )
         .with_current_score()
         .order_by()
         .values_list("pk", "current_score")
     )
     return {visit: (pk, corrected.get(pk, score)) for visit, (pk, score) in chosen.items()}
-
-
-def _amended_responses() -> QuerySet:
-    return QuestionnaireAmendment.objects.order_by().values("response_id")
 
 
 def _latest_in_windows(instrument: Instrument, visits: Sequence[Visit]) -> dict[Visit, Answered]:
