@@ -174,6 +174,21 @@ class TreatmentSessionQuerySet(models.QuerySet):
             phase_on_date=models.Subquery(phase.values("phase")[:1])
         )
 
+    def saved_over_stop(self):
+        """Sessions saved over a safety stop: with an override reason of their own or one a correction was saved
+        with (``OVERRIDE_REASON`` in the amendment). A session counts once, even if a later correction removed
+        the stop: it went ahead against one. The one definition for the admin's column and filter and the
+        owner's counts; the union reads session_override_started_idx and the few amendments.
+        """
+        own = TreatmentSession.objects.exclude(safety_override_reason="").order_by().values("pk")
+        corrected = (
+            SessionAmendment.objects.filter(changes__has_key=OVERRIDE_REASON)
+            .exclude(**{f"changes__{OVERRIDE_REASON}__to": ""})
+            .order_by()
+            .values("session_id")
+        )
+        return self.filter(pk__in=own.union(corrected))
+
     def with_corrections(self):
         """Prefetch each session's amendments, oldest first, in one query for the lot: ``sessions.corrections``
         reads them to show each session as corrected."""
