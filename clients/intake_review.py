@@ -6,9 +6,10 @@ the Client in one transaction, its change history naming the intake ("Accepted f
 becomes reviewed (who, when, which answers: ``clients.intake.intake_review``). Nothing the client types reaches
 the record any other way.
 
-A reported relapse is a possible-relapse check-in (``SelfReport.triage``) or an intake answering yes to new or
-worse symptoms, in the last RELAPSE_WINDOW. It stays a stop (sessions/safety.py ``relapse_reported``) until the
-therapist records the phase after it: a ``DiseasePhase`` recorded later (an acute flare, or whatever phase it is),
+A reported relapse is a check-in that read as a possible relapse (``SelfReport.relapse_reported_at``: when it
+first did, kept if the answers change) or an intake answering yes to new or worse symptoms, in the last
+RELAPSE_WINDOW. It stays a stop (sessions/safety.py ``relapse_reported``) until the therapist records the phase
+after it: a ``DiseasePhase`` recorded later (an acute flare, or whatever phase it is),
 or a ``RelapseDismissal``: "not a relapse", with why. A later report is a stop again. The facts are read with
 the client in one query (``with_relapse_facts``) and judged by the pure ``unsettled_relapse_report``.
 """
@@ -38,7 +39,6 @@ from clients.models import (
     RelapseDismissal,
     SelfReport,
 )
-from clients.relapse import Triage
 
 RELAPSE_WINDOW = dt.timedelta(days=30)
 DISMISSAL_REASON_MIN_LENGTH = 15
@@ -202,9 +202,11 @@ def with_relapse_facts(clients: ClientsT, *, now: dt.datetime | None = None) -> 
     """
     now = now or timezone.now()
     since_day = timezone.localdate(now) - RELAPSE_WINDOW
+    # When the check-in first read as a possible relapse, not updated_at: re-saving the day is no new report, and a
+    # changed answer leaves the report to be settled (clients/services.py ``_reports_relapse``).
     check_ins = SelfReport.objects.filter(
-        client=OuterRef("pk"), triage=Triage.POSSIBLE_RELAPSE, recorded_on__gte=since_day
-    ).order_by("-updated_at")
+        client=OuterRef("pk"), relapse_reported_at__isnull=False, recorded_on__gte=since_day
+    ).order_by("-relapse_reported_at")
     intakes = Intake.objects.filter(
         client=OuterRef("pk"),
         status__in=[IntakeStatus.SUBMITTED, IntakeStatus.REVIEWED],
@@ -214,7 +216,7 @@ def with_relapse_facts(clients: ClientsT, *, now: dt.datetime | None = None) -> 
     phases = DiseasePhase.objects.filter(client=OuterRef("pk")).order_by("-created_at")
     dismissals = RelapseDismissal.objects.filter(client=OuterRef("pk")).order_by("-dismissed_at")
     return clients.annotate(
-        relapse_check_in_at=Subquery(check_ins.values("updated_at")[:1]),
+        relapse_check_in_at=Subquery(check_ins.values("relapse_reported_at")[:1]),
         relapse_intake_at=Subquery(intakes.values("submitted_at")[:1]),
         phase_recorded_at=Subquery(phases.values("created_at")[:1]),
         relapse_dismissed_at=Subquery(dismissals.values("dismissed_at")[:1]),

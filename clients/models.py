@@ -390,6 +390,9 @@ class SelfReport(models.Model):
         "explained by heat", max_length=10, choices=Answer.choices, blank=True, db_default=""
     )
     triage = models.CharField(max_length=30, choices=Triage.choices, blank=True, db_default="")
+    # When the day's answers first read as a possible relapse: the report the therapist settles. Kept when the day's
+    # entry is saved again or its answers change, so a re-save cannot raise a settled stop again nor erase one.
+    relapse_reported_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, Phase, SelfReport
-from clients.relapse import FOLLOW_UP_FIELDS, classify_relapse
+from clients.relapse import FOLLOW_UP_FIELDS, Triage, classify_relapse
 
 
 def phase_start(*, client: Client, phase: str, started_on: dt.date, recorded_by: User, notes: str = "") -> DiseasePhase:
@@ -79,33 +79,56 @@ def self_report_record(
     """Save how the client feels on a day; a second entry the same day replaces the first. Returns (entry, created).
 
     When a symptom is new or worse, ``relapse_answers`` holds the follow-up answers (clients/relapse.py
-    FOLLOW_UP_FIELDS) and the entry's triage is classified from them; otherwise they are cleared.
+    FOLLOW_UP_FIELDS) and the entry's triage is classified from them; otherwise they are cleared. The entry's
+    ``relapse_reported_at`` is set when its triage becomes a possible relapse and is never cleared here.
     """
     recorded_on = recorded_on or timezone.localdate()
-    follow_up = {field: "" for field in FOLLOW_UP_FIELDS}
-    if new_or_worse_symptom and relapse_answers is None:
-        # Saving the day's scores again keeps the follow-up answers already given for the same symptom.
-        stored = SelfReport.objects.filter(client=client, recorded_on=recorded_on, new_or_worse_symptom=True)
-        relapse_answers = stored.values(*FOLLOW_UP_FIELDS).first() or {}
-    if new_or_worse_symptom:
-        follow_up |= {field: (relapse_answers or {}).get(field, "") for field in FOLLOW_UP_FIELDS}
-    triage = classify_relapse(new_or_worse_symptom=new_or_worse_symptom, **follow_up)
-    defaults = {"pain": pain, "fatigue": fatigue, "note": note.strip(), "new_or_worse_symptom": new_or_worse_symptom}
     with transaction.atomic():
-        return SelfReport.objects.update_or_create(
-            client=client, recorded_on=recorded_on, defaults=defaults | follow_up | {"triage": triage}
-        )
+        # Lock the day's entry: whether this save reports a relapse depends on what the entry said before.
+        stored = (
+            SelfReport.objects.select_for_update()
+            .filter(client=client, recorded_on=recorded_on)
+            .values("new_or_worse_symptom", "triage", *FOLLOW_UP_FIELDS)
+            .first()
+        ) or {}
+        if new_or_worse_symptom and relapse_answers is None and stored.get("new_or_worse_symptom"):
+            # Saving the day's scores again keeps the follow-up answers already given for the same symptom.
+            relapse_answers = {field: stored[field] for field in FOLLOW_UP_FIELDS}
+        follow_up = {field: "" for field in FOLLOW_UP_FIELDS}
+        if new_or_worse_symptom:
+            follow_up |= {field: (relapse_answers or {}).get(field, "") for field in FOLLOW_UP_FIELDS}
+        triage = classify_relapse(new_or_worse_symptom=new_or_worse_symptom, **follow_up)
+        values = {"pain": pain, "fatigue": fatigue, "note": note.strip(), "new_or_worse_symptom": new_or_worse_symptom}
+        values |= follow_up | {"triage": triage}
+        # Left out otherwise, so that update_or_create keeps the stored time (a settled report stays settled).
+        if _reports_relapse(was=stored.get("triage", ""), triage=triage):
+            values["relapse_reported_at"] = timezone.now()
+        return SelfReport.objects.update_or_create(client=client, recorded_on=recorded_on, defaults=values)
 
 
 def self_report_relapse_check(*, report: SelfReport, answers: Mapping[str, str]) -> SelfReport:
     """Save the answers to the new-or-worse-symptom questions on the day's entry, and classify them."""
     if not report.new_or_worse_symptom:
         raise ValidationError("These questions are for a symptom that is new or worse.", code="no_symptom")
+    was = report.triage
     for field in FOLLOW_UP_FIELDS:
         setattr(report, field, answers.get(field, ""))
     report.triage = classify_relapse(
         new_or_worse_symptom=True, **{field: getattr(report, field) for field in FOLLOW_UP_FIELDS}
     )
+    saved = [*FOLLOW_UP_FIELDS, "triage", "updated_at"]
+    if _reports_relapse(was=was, triage=report.triage):
+        report.relapse_reported_at = timezone.now()
+        saved.append("relapse_reported_at")
     report.full_clean()
-    report.save(update_fields=[*FOLLOW_UP_FIELDS, "triage", "updated_at"])
+    report.save(update_fields=saved)
     return report
+
+
+def _reports_relapse(*, was: str, triage: str) -> bool:
+    """A check-in reports a relapse when its triage becomes a possible relapse; saving one again reports nothing.
+
+    The time stays when the answers later change: the therapist settles a report by recording the phase, and
+    the client's change of mind the same day does not settle it (clients/intake_review.py).
+    """
+    return triage == Triage.POSSIBLE_RELAPSE and was != Triage.POSSIBLE_RELAPSE

@@ -4,12 +4,13 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
 from clients.intake import intake_answer, intake_start, intake_submit
 from clients.intake_review import relapse_dismiss, unsettled_relapse_report
-from clients.models import Phase, RelapseDismissal
+from clients.models import Phase, RelapseDismissal, SelfReport
 from clients.services import phase_start, self_report_record
 from practice.models import AuditEvent
 from sessions.models import TreatmentSession
@@ -51,6 +52,28 @@ def record(browser, client) -> str:
 def maria(client, therapist):
     client.force_login(therapist)
     return client
+
+
+@pytest.fixture
+def alice(client_a):
+    """client_a in the portal, in a browser of her own."""
+    browser = Browser()
+    browser.force_login(client_a.user)
+    return browser
+
+
+def check_in(alice, symptom: str, answers: dict[str, str] | None = None, fatigue: int = 7) -> SelfReport:
+    """How I feel today through the portal, with the symptom questions when ``answers`` are given."""
+    data = {"pain": "6", "fatigue": str(fatigue), "new_or_worse_symptom": symptom}
+    assert alice.post(reverse("portal:self_report"), data).status_code == 302
+    if answers is not None:
+        assert alice.post(reverse("portal:self_report_symptom"), answers).status_code == 302
+    return SelfReport.objects.get(recorded_on=timezone.localdate())
+
+
+def not_a_relapse(maria, client_a) -> None:
+    url = reverse("clients:relapse_dismiss", args=[client_a.pk])
+    assert maria.post(url, {"reason": "The MS nurse found a urinary infection."}).status_code == 302
 
 
 T = dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC)
@@ -132,3 +155,35 @@ def test_a_dismissal_is_never_changed(therapist, client_a):
     dismissal.reason = "Something else entirely"
     with pytest.raises(Exception, match="never changed"):
         dismissal.save()
+
+
+def test_saving_the_day_again_after_not_a_relapse_does_not_raise_the_stop_again(maria, alice, client_a):
+    reported = check_in(alice, "yes", POSSIBLE_RELAPSE).relapse_reported_at
+    assert reported is not None and stops(record(maria, client_a))
+    not_a_relapse(maria, client_a)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        # A new fatigue score, the same symptom: its answers are kept and it is still a possible relapse.
+        again = check_in(alice, "yes", fatigue=4)
+        assert again.triage == "possible_relapse" and again.fatigue == 4
+        assert again.relapse_reported_at == reported
+        assert not stops(record(maria, client_a))
+        # Answering the same questions the same way again is no new report either.
+        check_in(alice, "yes", POSSIBLE_RELAPSE)
+        assert not stops(record(maria, client_a))
+
+
+def test_changing_the_days_answer_leaves_the_reported_relapse_to_the_therapist(maria, alice, client_a):
+    reported = check_in(alice, "yes", POSSIBLE_RELAPSE).relapse_reported_at
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
+        heat = check_in(alice, "yes", POSSIBLE_RELAPSE | {"explained_by_heat": "yes"})
+        assert heat.triage == "likely_pseudo_relapse" and heat.relapse_reported_at == reported
+        assert stops(record(maria, client_a))
+        no_symptom = check_in(alice, "no")
+        assert no_symptom.triage == "" and no_symptom.relapse_reported_at == reported
+        assert stops(record(maria, client_a))
+        not_a_relapse(maria, client_a)
+        assert not stops(record(maria, client_a))
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=10)):
+        # Reporting it again after saying no is a new report: a stop again.
+        assert check_in(alice, "yes", POSSIBLE_RELAPSE).relapse_reported_at > reported
+        assert stops(record(maria, client_a))
