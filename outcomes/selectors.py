@@ -421,7 +421,8 @@ def techniques(filters: Filters) -> list[TechniqueRow]:
 
 
 def therapists(filters: Filters, *, now: dt.datetime | None = None) -> list[TherapistRow]:
-    """Per therapist in the range: sessions (signed, by amended date, and drafts), safety overrides, overdue drafts."""
+    """Per therapist in the range: sessions (signed, by amended date, and drafts), sessions saved over a safety
+    stop (with an override reason of their own or one a correction was saved with, each once), overdue drafts."""
     now = now or timezone.now()
     signed = signed_visits_by_therapist(filters)
     sessions = TreatmentSession.objects.order_by()
@@ -437,8 +438,9 @@ def therapists(filters: Filters, *, now: dt.datetime | None = None) -> list[Ther
         .values("therapist_id")
         .annotate(count=Count("pk"), overdue=Count("pk", filter=Q(started_at__lt=now - DRAFT_OVERDUE_AFTER)))
     }
+    # Placed by the session's stored date (a correction may have moved a signed one: see docs/outcomes-csv.md).
     overrides = dict(
-        sessions.exclude(safety_override_reason="")
+        sessions.saved_over_stop()
         .values("therapist_id")
         .annotate(count=Count("pk"))
         .values_list("therapist_id", "count")

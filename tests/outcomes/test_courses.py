@@ -7,6 +7,8 @@ import pytest
 from clients.models import Phase
 from outcomes.selectors import Filters, courses, summarise, techniques, therapists
 from sessions import services
+from sessions.models import OVERRIDE_REASON, SessionAmendment
+from sessions.safety import PlannedUse
 from tests import factories
 from tests.outcomes.helpers import DAY0, on, rebuild, visit, weekly
 
@@ -234,3 +236,72 @@ def test_therapists_count_sessions_overrides_and_old_drafts(client_a, therapist)
     (row,) = therapists(Filters(treatments=6, **WIDE))
     assert (row.therapist_id, row.sessions, row.overrides, row.overdue_drafts) == (therapist.pk, 3, 1, 2)
     assert row.override_share == pytest.approx(1 / 3)
+
+
+HOT_STONE_REASON = "Stones were lukewarm, the client asked for them; skin checked before and after."
+OWN_REASON = "Cleared by her neurologist on the phone this morning."
+
+
+def _hot_stone_correction(session, therapist, reason: str):
+    """A correction that adds hot stone for a heat-sensitive client: a safety stop, saved over with ``reason``."""
+    hot_stone = PlannedUse(factories.technique("hot-stone"), "lower_back", "light")
+    return services.session_amend(
+        session=session,
+        author=therapist,
+        reason="Forgot a row.",
+        changes={},
+        uses=[hot_stone],
+        safety_override_reason=reason,
+    )
+
+
+def test_therapists_count_a_stop_a_correction_was_saved_over_once_per_session(client_a, therapist):
+    assert client_a.heat_sensitive
+    neck = [("swedish", "neck", "light")]
+    corrected_over_stop = visit(client_a, therapist, DAY0, uses=neck)
+    both = factories.make_session(
+        client_a,
+        therapist,
+        started_at=on(DAY0 + dt.timedelta(days=1)),
+        signed=True,
+        uses=neck,
+        safety_override_reason=OWN_REASON,
+    )
+    corrected_plainly = visit(client_a, therapist, DAY0 + dt.timedelta(days=2), uses=neck)
+    visit(client_a, therapist, DAY0 + dt.timedelta(days=3))
+    rebuild(client_a)
+    (row,) = therapists(Filters(treatments=6, **WIDE))
+    assert (row.sessions, row.overrides) == (4, 1)
+
+    _hot_stone_correction(corrected_over_stop, therapist, HOT_STONE_REASON)
+    also_corrected = _hot_stone_correction(both, therapist, HOT_STONE_REASON)
+    assert also_corrected.changes[OVERRIDE_REASON] == {"from": OWN_REASON, "to": HOT_STONE_REASON}
+    services.session_amend(session=corrected_plainly, author=therapist, reason="Typo", changes={"pain_after": 2})
+    assert set(SessionAmendment.objects.values_list("session_id", flat=True)) == {
+        corrected_over_stop.pk,
+        both.pk,
+        corrected_plainly.pk,
+    }
+    (row,) = therapists(Filters(treatments=6, **WIDE))
+    # Four signed sessions; saved over a stop: the corrected one, and the one with a reason of its own and a
+    # correction's (once); the plain correction records no override.
+    assert (row.sessions, row.overrides) == (4, 2)
+    assert row.override_share == pytest.approx(2 / 4)
+
+
+def test_a_signed_session_is_placed_by_its_corrected_date_and_its_override_by_its_stored_date(client_a, therapist):
+    session = factories.make_session(
+        client_a,
+        therapist,
+        started_at=on(DAY0),
+        signed=True,
+        uses=[("swedish", "neck", "light")],
+        safety_override_reason=OWN_REASON,
+    )
+    moved = on(DAY0 + dt.timedelta(days=40))
+    services.session_amend(session=session, author=therapist, reason="Wrong month", changes={"started_at": moved})
+    march = Filters(treatments=6, start=DAY0, end=DAY0 + dt.timedelta(days=30))
+    april = Filters(treatments=6, start=DAY0 + dt.timedelta(days=31), end=DAY0 + dt.timedelta(days=60))
+    # As docs/outcomes-csv.md says: the signed session counts on its corrected date, its override on the stored one.
+    assert [(r.sessions, r.overrides) for r in therapists(march)] == [(0, 1)]
+    assert [(r.sessions, r.overrides) for r in therapists(april)] == [(1, 0)]
