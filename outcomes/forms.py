@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import MSType, Phase
@@ -22,6 +23,12 @@ def default_range(today: dt.date) -> tuple[dt.date, dt.date]:
     except ValueError:  # 29 February
         start = today.replace(year=today.year - 1, day=28)
     return start + dt.timedelta(days=1), today
+
+
+def default_filters(today: dt.date) -> Filters:
+    """The report's filters when none is given: the last 12 months, courses of TREATMENTS_DEFAULT treatments."""
+    start, end = default_range(today)
+    return Filters(start=start, end=end, treatments=TREATMENTS_DEFAULT)
 
 
 class ReportFilterForm(forms.Form):
@@ -51,7 +58,14 @@ class ReportFilterForm(forms.Form):
         data.setdefault("end", end.isoformat())
         data.setdefault("treatments", str(TREATMENTS_DEFAULT))
         super().__init__(data, *args, **kwargs)
-        therapists = User.objects.filter(groups__name=THERAPIST).order_by("first_name", "last_name", "username")
+        # Today's therapists, plus the user asked for: a course's first visit may have been logged by the owner or
+        # by a therapist who has since left, and the filter must reach them (and show them selected). One query
+        # either way; a value that is no user's id is not among the choices and gets the field's message.
+        wanted = Q(groups__name=THERAPIST)
+        asked = self.data.get("therapist", "")
+        if asked.isascii() and asked.isdigit() and len(asked) < 19:  # an id a 64-bit integer holds
+            wanted |= Q(pk=int(asked))
+        therapists = User.objects.filter(wanted).distinct().order_by("first_name", "last_name", "username")
         therapist_field = self.fields["therapist"]
         assert isinstance(therapist_field, forms.TypedChoiceField)
         therapist_field.choices = [("", "All")] + [

@@ -7,16 +7,25 @@ Both run inside the writer's transaction, so the report and the records change t
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_save
 
 from clients.models import Client, DiseasePhase
+from outcomes.glance import forget_outcomes_headline
 from outcomes.models import VisitTechnique
 from outcomes.storage import client_visits_rebuild
 from sessions.signals import signed_sessions_changed
 
 
-def rebuild_after_signed_change(sender: Any, client_id: int, **kwargs: Any) -> None:
+def rebuild(client_id: int) -> None:
+    """Rewrite the client's stored visits; once that is committed, the admin index's cached headline is stale."""
     client_visits_rebuild(client_id)
+    # After the commit: forgotten earlier, a request could cache the old figures again before the commit lands.
+    transaction.on_commit(forget_outcomes_headline)
+
+
+def rebuild_after_signed_change(sender: Any, client_id: int, **kwargs: Any) -> None:
+    rebuild(client_id)
 
 
 def rebuild_after_phase_change(
@@ -24,7 +33,7 @@ def rebuild_after_phase_change(
 ) -> None:
     # A phase decides the "phase on the session date" of the client's visits; fixtures (raw) are rebuilt by command.
     if not raw:
-        client_visits_rebuild(instance.client_id)
+        rebuild(instance.client_id)
 
 
 def rebuild_after_ms_type_change(
@@ -36,7 +45,7 @@ def rebuild_after_ms_type_change(
         instance.loaded_ms_type = instance.ms_type
         return
     if VisitTechnique.objects.filter(client_id=instance.pk).exclude(ms_type=instance.ms_type).exists():
-        client_visits_rebuild(instance.pk)
+        rebuild(instance.pk)
     instance.loaded_ms_type = instance.ms_type
 
 

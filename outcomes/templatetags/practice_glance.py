@@ -7,7 +7,8 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 
 from clients.models import Client, Phase
-from outcomes.glance import practice_glance
+from outcomes.glance import cached_outcomes_headline, practice_glance
+from outcomes.selectors import DRAFT_OVERDUE_AFTER
 from practice.roles import is_owner
 from sessions.models import TreatmentSession
 
@@ -16,9 +17,10 @@ register = template.Library()
 OUTCOMES_REPORT = "/admin/outcomes/"
 
 
-@register.inclusion_tag("admin/includes/practice_glance.html", takes_context=True)
+@register.inclusion_tag("outcomes/includes/practice_glance.html", takes_context=True)
 def practice_glance_figures(context: template.Context) -> dict[str, Any]:
-    """Each figure with the admin list that shows its rows; nothing for anyone but an owner."""
+    """Each figure with the admin list that shows its rows, and the outcomes headline with the report's link;
+    nothing for anyone but an owner."""
     request = context.get("request")
     if request is None or not is_owner(request.user):
         return {"figures": []}
@@ -35,7 +37,7 @@ def practice_glance_figures(context: template.Context) -> dict[str, Any]:
         ),
         (
             glance.overdue_drafts,
-            "drafts older than 7 days, not yet signed",
+            f"drafts older than {DRAFT_OVERDUE_AFTER.days} days, not yet signed",
             sessions,
             {"to_sign": "oldest", "started_at__lt": glance.overdue_before.isoformat(timespec="seconds")},
         ),
@@ -55,6 +57,7 @@ def practice_glance_figures(context: template.Context) -> dict[str, Any]:
             {"count": count, "label": label, "url": f"{url}?{urlencode(query)}"} for count, label, url, query in figures
         ],
         "outcomes_url": _outcomes_report(),
+        "headline": cached_outcomes_headline(),
     }
 
 

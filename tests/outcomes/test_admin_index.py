@@ -10,13 +10,22 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients.models import Phase
-from outcomes.glance import practice_glance
+from outcomes.glance import Headline, cached_outcomes_headline, outcomes_headline, practice_glance
 from practice.dates import local_midnight
+from sessions import services
+from sessions.models import TreatmentSession
+from sessions.safety import PlannedUse
 from tests import factories
+from tests.outcomes.helpers import rebuild, visit, weekly
+
+OWN_REASON = "Cleared by her neurologist on the phone this morning."
+CORRECTION_REASON = "Stones were lukewarm, the client asked for them; skin checked before and after."
 
 # The index page: session and user (2), permissions for the sections (2), roles and portal profile for the
-# menu (2), the glance (4) and Django's recent actions (1).
+# menu (2), the glance (4) and Django's recent actions (1); the outcomes headline from the cache (none).
 INDEX_QUERIES = 11
+# The first index of the day, or the first after a client's stored visits were rewritten, computes the headline.
+HEADLINE_QUERIES = 1
 # A Wednesday: its week runs from Monday 15 June 00:00 to Monday 22 June 00:00, local time.
 NOW = local_midnight(dt.date(2026, 6, 17)) + dt.timedelta(hours=12)
 
@@ -104,7 +113,7 @@ def test_owner_sees_the_practice_at_a_glance_and_each_figure_opens_its_rows(clie
             listed = client.get(url)
             assert listed.status_code == 200, label
             assert _result_rows(listed.content.decode()) == count, label
-    assert 'href="/admin/outcomes/">Outcomes report</a>' in html
+    assert 'href="/admin/outcomes/">Outcomes report</a>: no client finished a course of 6 treatments' in html
 
 
 @pytest.mark.django_db
@@ -162,3 +171,96 @@ def test_glance_is_shown_to_owners_only(client, practice):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 200
     assert "The practice at a glance" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_glance_counts_a_stop_a_correction_was_saved_over_once(client_a, therapist):
+    """As the report's therapists table: an override reason of the session's own or a correction's, once."""
+    neck = [("swedish", "neck", "light")]
+    in_june = [at(dt.date(2026, 6, day), 10) for day in (2, 3, 4)]
+    corrected, both, plain = (
+        factories.make_session(client_a, therapist, started_at=when, signed=True, uses=neck) for when in in_june
+    )
+    TreatmentSession.objects.filter(pk=both.pk).update(safety_override_reason=OWN_REASON)
+    both.refresh_from_db()
+    with time_machine.travel(NOW, tick=False):
+        assert practice_glance(now=NOW).overrides_this_month == 1
+        hot_stone = [PlannedUse(factories.technique("hot-stone"), "lower_back", "light")]
+        for session in (corrected, both):
+            services.session_amend(
+                session=session,
+                author=therapist,
+                reason="Forgot a row.",
+                changes={},
+                uses=hot_stone,
+                safety_override_reason=CORRECTION_REASON,
+            )
+        services.session_amend(session=plain, author=therapist, reason="Typo", changes={"pain_after": 2})
+        assert practice_glance(now=NOW).overrides_this_month == 2
+
+
+@pytest.fixture
+def courses(client_a, client_b, therapist, other_therapist):
+    """Two courses of 6 treatments in the 12 months to NOW: A's pain 7 -> 4 (better), fatigue 7 -> 7; B's pain
+    5 -> 6, fatigue 8 -> 5 (better). A third client's course ended before the 12 months began."""
+    first = dt.date(2026, 1, 5)
+    weekly(client_a, therapist, first, 6, pain=(7, 5), fatigue=(7, 6))
+    visit(client_a, therapist, first + dt.timedelta(days=42), pain=(4, 3), fatigue=(7, 6))
+    weekly(client_b, other_therapist, first, 6, pain=(5, 5), fatigue=(8, 7))
+    visit(client_b, other_therapist, first + dt.timedelta(days=42), pain=(6, 6), fatigue=(5, 5))
+    earlier = factories.make_client(therapists=[therapist])
+    weekly(earlier, therapist, dt.date(2025, 3, 3), 7, pain=(8, 2), fatigue=(8, 2))
+    rebuild(client_a, client_b, earlier)
+
+
+HEADLINE = (
+    'href="/admin/outcomes/">Outcomes report</a>: 2 clients finished a course of 6 treatments in the last 12 months;'
+    " pain lower by 2 points or more for 1 (50%), fatigue for 1 (50%).</p>"
+)
+
+
+@pytest.mark.django_db
+def test_owner_sees_the_outcomes_headline_the_report_gives_and_it_is_cached(
+    client, owner, courses, django_assert_num_queries
+):
+    client.force_login(owner)
+    with time_machine.travel(NOW, tick=False):
+        client.get(reverse("admin:practice_auditevent_changelist"))  # warm the session and the content types
+        with django_assert_num_queries(INDEX_QUERIES + HEADLINE_QUERIES):
+            first = client.get(reverse("admin:index")).content.decode()
+        with django_assert_num_queries(INDEX_QUERIES):
+            again = client.get(reverse("admin:index")).content.decode()
+        report = client.get(reverse("outcomes:report")).content.decode()  # its defaults: the last 12 months, 6
+    assert HEADLINE in first and HEADLINE in again
+    assert outcomes_headline(NOW.date()) == Headline(
+        start=dt.date(2025, 6, 18),
+        end=dt.date(2026, 6, 17),
+        treatments=6,
+        clients=2,
+        pain_improved=1,
+        pain_share=0.5,
+        fatigue_improved=1,
+        fatigue_share=0.5,
+    )
+    assert "2 clients finished a course." in report
+    assert "Pain was lower by 2 points or more for 1 (50%),\n    fatigue for 1 (50%)." in report
+
+
+@pytest.mark.django_db
+def test_the_cached_headline_is_forgotten_once_a_correction_is_committed(
+    client, owner, client_a, therapist, courses, django_capture_on_commit_callbacks
+):
+    client.force_login(owner)
+    with time_machine.travel(NOW, tick=False):
+        assert cached_outcomes_headline().fatigue_improved == 1
+        baseline = TreatmentSession.objects.filter(client=client_a).order_by("started_at").first()
+        with django_capture_on_commit_callbacks(execute=False) as waiting:
+            services.session_amend(session=baseline, author=therapist, reason="Misread", changes={"fatigue_before": 9})
+        # Rewritten but not yet committed: the cached figures stand (another request still sees the old rows).
+        assert cached_outcomes_headline().fatigue_improved == 1
+        for callback in waiting:
+            callback()
+        # A's fatigue now 9 -> 7: better by 2, as B's.
+        assert cached_outcomes_headline().fatigue_improved == 2
+        html = client.get(reverse("admin:index")).content.decode()
+    assert "fatigue for 2 (100%)." in html
