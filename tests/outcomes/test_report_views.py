@@ -158,6 +158,37 @@ def test_filters_narrow_the_courses(owner_client, practice, client_a, therapist)
     assert owner_client.get(url).status_code == 200
 
 
+def test_the_therapist_filter_reaches_whoever_logged_a_first_visit(
+    owner_client, owner, practice, therapist, other_therapist
+):
+    """A course begun by the owner or by a therapist who has since left is found by their id, and the dropdown
+    shows them selected; today's therapists stay in the dropdown, other users do not."""
+    former = factories.make_therapist("leftus")
+    for person in (owner, former):
+        course_client = factories.make_client(therapists=[therapist])
+        weekly(course_client, person, FIRST, 5, pain=(6, 3))
+        rebuild(course_client)
+    former.groups.clear()
+    bystander = factories.make_user("bystander")
+    url = reverse("outcomes:report") + ALL_TIME
+    for person in (owner, former):
+        response = owner_client.get(url + f"&therapist={person.pk}")
+        assert "therapist" not in response.context["form"].errors
+        assert response.context["filters"].therapist == person.pk
+        assert "1 client finished a course." in response.content.decode()
+        choices = dict(response.context["form"].fields["therapist"].choices)
+        assert set(choices) == {"", therapist.pk, other_therapist.pk, person.pk}
+        assert f'<option value="{person.pk}" selected>' in response.content.decode()
+    assert bystander.pk not in dict(owner_client.get(url).context["form"].fields["therapist"].choices)
+    csv_rows = rows(owner_client.get(reverse("outcomes:courses_csv") + ALL_TIME + f"&therapist={former.pk}"))
+    assert [row["therapist_id"] for row in csv_rows] == [str(former.pk)]
+    # An id that is nobody's, or too long for any id, is refused with the field's message.
+    for bad in ("999999", "9" * 30):
+        response = owner_client.get(url + f"&therapist={bad}")
+        assert response.context["form"].errors["therapist"]
+        assert response.context["filters"].therapist is None
+
+
 @pytest.mark.parametrize(
     "query, field",
     [
