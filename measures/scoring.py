@@ -107,7 +107,7 @@ def describe_change(
         better = (points < 0) == higher_is_worse
         direction = f"{abs(points)} point{'s' if abs(points) != 1 else ''} {'better' if better else 'worse'} than"
     words = f"{direction} last time ({earlier})."
-    threshold = _number(mcid) if mcid is not None else ""
+    threshold = format_number(mcid) if mcid is not None else ""
     if mcid is None:
         words += f" {short_name} has no published minimal important difference, so read small changes with care."
     elif abs(points) >= mcid:
@@ -117,7 +117,7 @@ def describe_change(
     return Change(points, words[0].upper() + words[1:])
 
 
-def _number(value: Decimal) -> str:
-    """2.00 -> "2", 2.50 -> "2.5" (an MCID as people write it)."""
+def format_number(value: Decimal) -> str:
+    """2.00 -> "2", 2.50 -> "2.5", 10.00 -> "10" (an MCID as people write it; never "1E+1")."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text

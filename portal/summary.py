@@ -3,9 +3,10 @@
 ``client_summary`` gathers the page from the modules that own each part: the trend report (sessions/trends:
 the last 3 months for the charts, all time for how the client responded to each technique), the safety
 screen's client alerts (sessions/safety.py), the phase timeline and, when the measures app has them, the
-MFIS-5 and PDDS scores. The charts are inline SVG drawn from the trend chart's own data (``chart_data``),
-so the PDF needs no script. The PDF is rendered on the server by WeasyPrint with a URL fetcher that serves
-our static files and refuses everything else: building it never sends a request to any host.
+validated questionnaires' scores (MFIS-5; any instrument seeded later). The charts are inline SVG drawn from the
+trend chart's own data (``chart_data``), so the PDF needs no script. The PDF is rendered on the server by
+WeasyPrint with a URL fetcher that serves our static files and refuses everything else: building it never sends
+a request to any host.
 """
 
 import datetime as dt
@@ -26,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from clients.models import Client, DiseasePhase, phase_label
+from measures.scoring import format_number
 from portal import fhir
 from practice import audit
 from practice.access import client_required
@@ -202,7 +204,8 @@ def _safety_lines(client: Client) -> tuple[tuple[str, str], ...]:
 
 
 def _measure_lines(client: Client) -> tuple[MeasureLine, ...]:
-    """MFIS-5 and PDDS: first and latest score of each, and the change against the instrument's MCID. One query."""
+    """Each validated questionnaire answered (MFIS-5, any instrument seeded later): first and latest score, and the
+    change against the instrument's MCID where one is published. One query."""
     if not fhir.measures_installed():
         return ()
     from measures.selectors import scores_for_client
@@ -222,9 +225,9 @@ def _measure_line(scores: list[Any]) -> MeasureLine:
         verdict = "no published MCID"
     elif abs(change) >= first.mcid:
         better = (change < 0) == first.higher_is_worse
-        verdict = f"{'better' if better else 'worse'} by at least the MCID ({first.mcid.normalize()})"
+        verdict = f"{'better' if better else 'worse'} by at least the MCID ({format_number(first.mcid)})"
     else:
-        verdict = f"within the MCID ({first.mcid.normalize()})"
+        verdict = f"within the MCID ({format_number(first.mcid)})"
     return MeasureLine(
         name=first.short_name,
         first=f"{first.score} ({first.completed_on:%-d %b %Y})",

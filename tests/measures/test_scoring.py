@@ -108,3 +108,18 @@ def test_a_change_is_read_against_the_mcid_only_where_one_is_published(
     assert change.points == points
     assert words in change.words
     assert ("no published minimal important difference" in change.words) == (mcid is None)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("2.00"), "2"),
+        (Decimal("2.50"), "2.5"),
+        (Decimal("0.25"), "0.25"),
+        (Decimal("10.00"), "10"),  # Decimal.normalize() gives "1E+1"
+        (Decimal("20"), "20"),
+        (Decimal("100.00"), "100"),
+    ],
+)
+def test_numbers_are_written_as_people_write_them(value, text):
+    assert scoring.format_number(value) == text

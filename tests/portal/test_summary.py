@@ -15,6 +15,7 @@ from practice.history import history_recorded_by_app
 from practice.models import AuditEvent
 from sessions.models import SessionStatus, Technique, TechniqueUse, TreatmentSession
 from tests import factories
+from tests.measures.helpers import make_instrument, mfis5, submitted
 
 pytestmark = [
     pytest.mark.django_db,
@@ -32,10 +33,11 @@ def pdf_pages(content: bytes, tmp_path) -> int:
     return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
-def pdf_text(content: bytes, tmp_path) -> str:
+def pdf_text(content: bytes, tmp_path, *, layout: bool = True) -> str:
     path = tmp_path / "summary.pdf"
     path.write_bytes(content)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    options = ["-layout"] if layout else []  # without it, a table cell's words stay together
+    return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def many_sessions(client: Client, therapist: User, count: int) -> None:
@@ -127,6 +129,49 @@ def test_the_pdf_is_one_a4_page_with_the_key_figures(client, profiled, therapist
     ):
         assert expected in text, expected
     assert AuditEvent.objects.filter(action="export", object_type="summary_pdf", client_id=profiled.pk).exists()
+
+
+def test_the_validated_measures_show_first_latest_and_the_change_against_the_mcid(client, profiled, tmp_path):
+    by = profiled.user
+    submitted(profiled, mfis5(), [3, 3, 3, 3, 3], by=by, days_ago=60)
+    submitted(profiled, mfis5(), [2, 2, 2, 2, 2], by=by)
+    tri3 = make_instrument()  # MCID 2
+    submitted(profiled, tri3, [2, 2, 2], by=by, days_ago=60)
+    submitted(profiled, tri3, [0, 1, 0], by=by)
+    big = make_instrument("big3", short_name="BIG-3", mcid=10)  # a whole ten: Decimal("10.00").normalize() is 1E+1
+    submitted(profiled, big, [1, 1, 1], by=by, days_ago=30)
+    submitted(profiled, big, [1, 1, 2], by=by)
+    first_day = f"{timezone.localdate(timezone.now() - dt.timedelta(days=60)):%-d %b %Y}"
+    client.force_login(profiled.user)
+    expected = (
+        "MFIS-5",
+        f"15 ({first_day})",
+        "-5 no published MCID",
+        "TRI-3",
+        "-5 better by at least the MCID (2)",
+        "BIG-3",
+        "+1 within the MCID (10)",
+    )
+    page = " ".join(client.get(PAGE).content.decode().split())
+    for text in expected:
+        assert text in page, text
+    content = client.get(PDF).content
+    assert pdf_pages(content, tmp_path) == 1
+    words = " ".join(pdf_text(content, tmp_path, layout=False).split())
+    # A narrow cell wraps its date onto a line of its own: the PDF is read for the figures and the verdicts.
+    for text in ("MFIS-5 15 (", "-5 no published MCID", "TRI-3 6 (", "-5 better by at least the MCID (2)", "BIG-3 3 ("):
+        assert text in words, text
+    assert "+1 within the MCID (10)" in words
+    assert "E+" not in page and "E+" not in words
+    assert "No validated questionnaire completed yet." not in words
+
+
+def test_one_score_so_far_and_none_yet(client, client_a, tmp_path):
+    client.force_login(client_a.user)
+    assert "No validated questionnaire completed yet." in pdf_text(client.get(PDF).content, tmp_path)
+    submitted(client_a, mfis5(), [1, 1, 1, 1, 1], by=client_a.user)
+    page = " ".join(client.get(PAGE).content.decode().split())
+    assert "MFIS-5" in page and "one score so far" in page
 
 
 def test_the_pdf_of_a_client_with_no_sessions_is_one_page(client, client_a, tmp_path):
