@@ -30,11 +30,21 @@ def mfis5() -> Instrument:
     return Instrument.objects.get(code="mfis5")
 
 
-def submitted(client, instrument: Instrument, values, *, by, days_ago: int = 0, entered_in=EnteredIn.PORTAL):
+def submitted(
+    client,
+    instrument: Instrument,
+    values,
+    *,
+    by,
+    days_ago: int = 0,
+    at: dt.datetime | None = None,
+    entered_in=EnteredIn.PORTAL,
+):
     """A submitted questionnaire with ``values`` in item order: through the services today, or created as it
-    was stored ``days_ago`` days ago (a submitted row cannot be changed afterwards, not even to backdate it)."""
-    if days_ago:
-        moment = timezone.now() - dt.timedelta(days=days_ago)
+    was stored ``days_ago`` days ago or ``at`` a moment (a submitted row cannot be changed afterwards, not even to
+    backdate it)."""
+    if days_ago or at:
+        moment = at or timezone.now() - dt.timedelta(days=days_ago)
         answers = {item["link_id"]: value for item, value in zip(instrument.items, values, strict=True)}
         return QuestionnaireResponse.objects.create(
             client=client,

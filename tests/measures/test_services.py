@@ -16,7 +16,9 @@ from measures.models import (
     QuestionnaireLockedError,
     QuestionnaireResponse,
 )
+from measures.schedule import DUE_EVERY_DAYS, PAIRING_DAYS, RUN_GAP_DAYS
 from measures.services import questionnaire_amend, questionnaire_answer, questionnaire_start, questionnaire_submit
+from practice.dates import local_midnight
 from practice.records import ClinicalRecordDeletionError
 from tests import factories
 from tests.measures.helpers import make_instrument, mfis5, submitted
@@ -197,6 +199,80 @@ def test_due_at_the_start_of_a_course_and_again_after_28_days(client_a, therapis
     assert selectors.due_for_clients([client_a.pk], today) == {}
     factories.make_session(client_a, therapist)
     assert selectors.due_for_clients([client_a.pk], today + dt.timedelta(days=1)) == {client_a.pk: [instrument]}
+
+
+def noon(day: dt.date) -> dt.datetime:
+    # Midday: a moment whose local day no change of clocks can move.
+    return local_midnight(day) + dt.timedelta(hours=12)
+
+
+def due_both_ways(client, today: dt.date) -> bool:
+    """Whether ``client`` is due, checking that the caseload's annotation and due_for_clients agree."""
+    from clients.models import Client
+
+    listed = client.pk in selectors.due_for_clients([client.pk], today)
+    annotated = selectors.with_questionnaire_due(Client.objects.filter(pk=client.pk), today).get().questionnaire_due
+    assert listed == annotated
+    return listed
+
+
+def test_due_at_the_start_of_a_new_course_though_answered_within_4_weeks(client_a, therapist):
+    today = timezone.localdate()
+    submitted(client_a, mfis5(), [1, 1, 1, 1, 1], by=client_a.user, at=noon(today - dt.timedelta(days=20)))
+    factories.make_session(client_a, therapist, started_at=noon(today - dt.timedelta(days=18)))
+    assert not due_both_ways(client_a, today)  # no course now: the last session ended one 18 days ago
+    factories.make_session(client_a, therapist, started_at=noon(today))
+    # A gap of more than RUN_GAP_DAYS: today's session begins a course, and the answer 20 days ago is no baseline.
+    assert due_both_ways(client_a, today)
+    submitted(client_a, mfis5(), [1, 1, 1, 1, 1], by=client_a.user)
+    assert not due_both_ways(client_a, today)
+
+
+@pytest.mark.parametrize(
+    ("gap", "answered_before", "due"),
+    [
+        (15, 15, True),  # a new course; the answer is a day too early for its baseline
+        (15, 14, False),  # a new course; answered on the first day of its baseline window
+        (14, 20, False),  # a gap of 14 days continues the course, and the answer is within 4 weeks
+        (None, 20, True),  # the client's very first session begins a course
+        (None, 14, False),
+    ],
+)
+def test_a_course_starts_after_a_gap_of_more_than_run_gap_days(client_a, therapist, gap, answered_before, due):
+    today = timezone.localdate()
+    started = today - dt.timedelta(days=3)  # the session that may begin a course, a draft
+    if gap is not None:
+        factories.make_session(client_a, therapist, signed=True, started_at=noon(started - dt.timedelta(days=gap)))
+    factories.make_session(client_a, therapist, started_at=noon(started))
+    at = local_midnight(started - dt.timedelta(days=answered_before)) + dt.timedelta(minutes=1)
+    submitted(client_a, mfis5(), [2, 2, 2, 2, 2], by=client_a.user, at=at)
+    assert due_both_ways(client_a, today) is due
+
+
+def test_a_client_who_answers_when_due_has_a_baseline_for_every_course(client_a, therapist):
+    """Two courses 3 weeks apart, weekly sessions, the client answering whenever due: every course has the baseline
+    the outcomes report pairs (an answer within PAIRING_DAYS before its first visit), and the 4-weekly one."""
+    today = timezone.localdate()
+    courses = [[-70, -63, -56, -49, -42], [-20, -13, -6, 0]]
+    answered = []
+    for day in (today + dt.timedelta(days=n) for course in courses for n in course):
+        factories.make_session(client_a, therapist, signed=True, started_at=noon(day))
+        if due_both_ways(client_a, day):
+            submitted(client_a, mfis5(), [2, 2, 2, 2, 2], by=client_a.user, at=noon(day) + dt.timedelta(hours=1))
+            answered.append((day - today).days)
+    assert answered == [-70, -42, -20]
+    for course in courses:
+        assert any(course[0] - PAIRING_DAYS <= day <= course[0] for day in answered)
+
+
+def test_the_schedule_is_the_outcomes_reports():
+    # One definition (measures.schedule) until outcomes imports it; and the due rule's shortcut needs the days it
+    # looks at for a course's start to hold one course's start at most.
+    from outcomes import courses, questionnaires
+
+    assert courses.RUN_GAP_DAYS == RUN_GAP_DAYS and questionnaires.PAIRING_DAYS == PAIRING_DAYS
+    assert 0 < selectors.COURSE_START_DAYS <= RUN_GAP_DAYS + 1
+    assert selectors.COURSE_START_DAYS == DUE_EVERY_DAYS - 1 - PAIRING_DAYS
 
 
 def test_not_due_between_courses(client_a, therapist):
