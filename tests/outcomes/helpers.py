@@ -30,3 +30,32 @@ def rebuild(*clients) -> None:
     """Factories write sessions directly (no services): bring the stored visits up to date as the services do."""
     for client in clients:
         client_visits_rebuild(client.pk)
+
+
+def four_courses(therapist, first: dt.date = DAY0) -> list:
+    """Four clients, each with a course of 4 treatments from ``first`` (pain -1 and fatigue 0 within each):
+
+    | client | MS type | phase at start | pain start -> follow-up | fatigue start -> follow-up |
+    | 1      | rrms    | acute flare    | 8 -> 5 (better)         | 7 -> 7                     |
+    | 2      | spms    | acute flare    | 4 -> 6 (worse)          | 6 -> 3 (better)            |
+    | 3      | rrms    | remission      | 6 -> 6                  | 8 -> 5 (better)            |
+    | 4      | ppms    | none recorded  | 5 -> 2 (better)         | 5 -> 5                     |
+    """
+    from clients.models import Phase
+
+    table = [
+        ("rrms", Phase.ACUTE_FLARE, (8, 5), (7, 7)),
+        ("spms", Phase.ACUTE_FLARE, (4, 6), (6, 3)),
+        ("rrms", Phase.REMISSION, (6, 6), (8, 5)),
+        ("ppms", "", (5, 2), (5, 5)),
+    ]
+    clients = []
+    for ms_type, phase, (pain, pain_follow_up), (fatigue, fatigue_follow_up) in table:
+        client = factories.make_client(therapists=[therapist], ms_type=ms_type)
+        if phase:
+            factories.make_phase(client, phase, started_on=first - dt.timedelta(days=10))
+        weekly(client, therapist, first, 4, pain=(pain, pain - 1), fatigue=(fatigue, fatigue))
+        visit(client, therapist, first + dt.timedelta(days=28), (pain_follow_up, 0), (fatigue_follow_up, 0))
+        clients.append(client)
+    rebuild(*clients)
+    return clients

@@ -5,12 +5,13 @@ import datetime as dt
 import pytest
 
 from clients.models import Phase
-from outcomes.selectors import Filters, courses, summarise, techniques, therapists
+from outcomes.chart import Bar, bars_height, improved_bars
+from outcomes.selectors import Filters, by_ms_type, by_phase, courses, summarise, techniques, therapists
 from sessions import services
 from sessions.models import OVERRIDE_REASON, SessionAmendment
 from sessions.safety import PlannedUse
 from tests import factories
-from tests.outcomes.helpers import DAY0, on, rebuild, visit, weekly
+from tests.outcomes.helpers import DAY0, four_courses, on, rebuild, visit, weekly
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +199,52 @@ def test_summary_by_hand(therapist):
     # Fatigue 7 -> 7 for everyone: no change, a zero-width interval.
     assert (fatigue.mean_change, fatigue.improved, fatigue.worsened) == (0, 0, 0)
     assert (fatigue.change_ci.low, fatigue.change_ci.high) == (0, 0)
+
+
+def _groups(groups) -> list[tuple]:
+    return [
+        (g.key, g.label, g.pain.clients, g.pain.mean_change, g.pain.improved, g.fatigue.mean_change, g.fatigue.improved)
+        for g in groups
+    ]
+
+
+def test_breakdowns_by_phase_and_by_ms_type_by_hand(therapist):
+    four_courses(therapist)  # the table in tests/outcomes/helpers.py
+    found = courses(Filters(treatments=4, **WIDE))
+    assert len(found) == 4
+    # Phases in the order of the disease (flare, recovering, remission), "no phase" last; empty groups left out.
+    assert _groups(by_phase(found)) == [
+        # Pain -3 and +2: mean -0.5, one better; fatigue 0 and -3: mean -1.5, one better.
+        ("acute_flare", "Acute flare", 2, -0.5, 1, -1.5, 1),
+        ("remission", "Remission", 1, 0, 0, -3, 1),
+        ("", "No phase recorded", 1, -3, 1, 0, 0),
+    ]
+    flare = by_phase(found)[0]
+    assert (flare.pain.baseline_mean, flare.pain.follow_up_mean, flare.pain.worsened) == (6, 5.5, 1)
+    # Changes -3 and +2: SD 3.5355; t(0.975, 1) = 12.7062: -0.5 +/- 12.7062 * 3.5355 / sqrt(2) = -0.5 +/- 31.7655.
+    assert (flare.pain.change_ci.low, flare.pain.change_ci.high) == pytest.approx((-32.2655, 31.2655), abs=1e-3)
+    # MS types in the catalogue's order (CIS, RRMS, SPMS, PPMS, unknown), each with its name.
+    assert _groups(by_ms_type(found)) == [
+        ("rrms", "Relapsing-remitting (RRMS)", 2, -1.5, 1, -1.5, 1),
+        ("spms", "Secondary progressive (SPMS)", 1, 2, 0, -3, 1),
+        ("ppms", "Primary progressive (PPMS)", 1, -3, 1, 0, 0),
+    ]
+
+
+def test_share_improved_by_phase_bars_by_hand(therapist):
+    four_courses(therapist)
+    bars = improved_bars(by_phase(courses(Filters(treatments=4, **WIDE))))
+    # Two bars (pain, fatigue) per phase, 24 apart, 10 more between phases; 240 wide at 100%.
+    assert bars == (
+        Bar("Acute flare", "pain", 0.5, 120.0, 2, 10),
+        Bar("Acute flare", "fatigue", 0.5, 120.0, 2, 34),
+        Bar("Remission", "pain", 0.0, 0.0, 1, 68),
+        Bar("Remission", "fatigue", 1.0, 240.0, 1, 92),
+        Bar("No phase recorded", "pain", 1.0, 240.0, 1, 126),
+        Bar("No phase recorded", "fatigue", 0.0, 0.0, 1, 150),
+    )
+    assert bars_height(bars) == 180
+    assert improved_bars([]) == () and bars_height(()) == 0
 
 
 def test_one_course_has_no_intervals(client_a, therapist):

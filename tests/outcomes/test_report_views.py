@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from practice.models import AuditAction, AuditEvent
 from tests import factories
-from tests.outcomes.helpers import rebuild, visit, weekly
+from tests.outcomes.helpers import four_courses, rebuild, visit, weekly
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,43 @@ def test_the_page_shows_the_summary_chart_and_tables(owner_client, practice):
     assert "Swedish" in page
     assert "Maria" in page and "James" in page  # the therapists' table
     assert 'href="/admin/"' in page  # the admin's breadcrumbs
+
+
+def table_rows(page: str, heading_id: str) -> list[list[str]]:
+    """The body rows of the first table after the heading ``heading_id``, each cell's text."""
+    table = page.split(f'id="{heading_id}"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+
+
+def test_the_breakdown_tables_by_phase_and_by_ms_type(owner_client, therapist):
+    four_courses(therapist)  # the table in tests/outcomes/helpers.py
+    page = owner_client.get(reverse("outcomes:report") + ALL_TIME).content.decode()
+    # Group, clients; pain: start -> follow-up, average change (95% range), better; the same for fatigue.
+    # Flare: pain changes -3 and +2 (-0.5 +/- 31.77), fatigue 0 and -3 (-1.5 +/- 19.06); one course has no range.
+    assert table_rows(page, "by-phase") == [
+        ["Acute flare", "2", "6.0 → 5.5", "−0.5 (−32.3 to +31.3)", "1 (50%)",
+                                "6.5 → 5.0", "−1.5 (−20.6 to +17.6)", "1 (50%)"],
+        ["Remission", "1", "6.0 → 6.0", "+0.0 (—)", "0 (0%)", "8.0 → 5.0", "−3.0 (—)", "1 (100%)"],
+        ["No phase recorded", "1", "5.0 → 2.0", "−3.0 (—)", "1 (100%)", "5.0 → 5.0", "+0.0 (—)", "0 (0%)"],
+    ]  # fmt: skip
+    assert [row[:2] for row in table_rows(page, "by-ms-type")] == [
+        ["Relapsing-remitting (RRMS)", "2"],
+        ["Secondary progressive (SPMS)", "1"],
+        ["Primary progressive (PPMS)", "1"],
+    ]
+    # The share-improved bars: one per phase and measure, as wide as the share (240 for all).
+    bars = re.findall(r'<rect class="bar bar-(\w+)" x="170" y="(\d+)" width="([\d.]+)"', page)
+    assert bars == [
+        ("pain", "10", "120.0"),
+        ("fatigue", "34", "120.0"),
+        ("pain", "68", "0.0"),
+        ("fatigue", "92", "240.0"),
+        ("pain", "126", "240.0"),
+        ("fatigue", "150", "0.0"),
+    ]
 
 
 def test_reading_the_report_is_audited_without_health_data(owner_client, owner, practice):
