@@ -6,9 +6,14 @@ import io
 import re
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
+from django.contrib.staticfiles import finders
+from django.http import QueryDict
 from django.urls import reverse
 
+from outcomes.forms import ReportFilterForm, default_filters
+from outcomes.selectors import Filters
 from practice.models import AuditAction, AuditEvent
 from tests import factories
 from tests.outcomes.helpers import four_courses, rebuild, visit, weekly
@@ -118,6 +123,25 @@ def test_the_breakdown_tables_by_phase_and_by_ms_type(owner_client, therapist):
     ]
 
 
+def test_the_report_works_without_javascript_and_prints_on_a4(owner_client, practice):
+    page = owner_client.get(reverse("outcomes:report") + ALL_TIME).content.decode()
+    content = page.split('<div id="content-main" class="outcomes">', 1)[1].split("<!-- END Content -->", 1)[0]
+    # Everything the report says is in the HTML: a GET form with a button, tables and server-drawn SVG.
+    assert "<script" not in content.lower()
+    assert not re.search(r"<[^>]*\son[a-z]+=", content)  # nor an inline event handler
+    assert '<form method="get" class="outcomes-filters"' in content and '<button type="submit"' in content
+    assert content.count('<table class="outcomes-table">') >= 5
+    assert content.count('<svg class="outcomes-chart"') == 2
+    # Its stylesheet lays it out on A4 when printed, without the admin's header, filters and sidebar.
+    assert 'href="/static/outcomes/outcomes.css"' in page
+    path = finders.find("outcomes/outcomes.css")
+    assert path is not None
+    with open(path, encoding="utf-8") as css:
+        print_rules = css.read().split("@media print", 1)[1]
+    assert re.match(r"\s*\{\s*@page\s*\{[^}]*\bsize:\s*A4\b", print_rules)
+    assert re.search(r"#header,[^{]*\.outcomes-filters,[^{]*\bnav\b[^{]*\{\s*display:\s*none", print_rules)
+
+
 def test_reading_the_report_is_audited_without_health_data(owner_client, owner, practice):
     owner_client.get(reverse("outcomes:report") + "?start=2025-01-01&end=2025-12-31&ms_type=rrms&treatments=5")
     owner_client.get(reverse("outcomes:courses_csv") + ALL_TIME)
@@ -225,6 +249,36 @@ def test_the_therapist_filter_reaches_whoever_logged_a_first_visit(
         response = owner_client.get(url + f"&therapist={bad}")
         assert response.context["form"].errors["therapist"]
         assert response.context["filters"].therapist is None
+
+
+@pytest.mark.parametrize(
+    "moment, start, end",
+    [
+        # 00:30 in London on 17 June (summer time) is still 16 June in UTC: the practice's date counts.
+        (dt.datetime(2026, 6, 16, 23, 30, tzinfo=dt.UTC), dt.date(2025, 6, 18), dt.date(2026, 6, 17)),
+        # A year before 29 February is 28 February (no 29th), so the 12 months begin on 1 March.
+        (dt.datetime(2028, 2, 29, 12, tzinfo=dt.UTC), dt.date(2027, 3, 1), dt.date(2028, 2, 29)),
+        (dt.datetime(2028, 3, 1, 12, tzinfo=dt.UTC), dt.date(2027, 3, 2), dt.date(2028, 3, 1)),
+        (dt.datetime(2027, 1, 1, 12, tzinfo=dt.UTC), dt.date(2026, 1, 2), dt.date(2027, 1, 1)),
+    ],
+)
+def test_the_default_range_is_the_last_12_months_to_today(moment, start, end):
+    with time_machine.travel(moment, tick=False):
+        form = ReportFilterForm(QueryDict(""))
+        assert form.filters() == Filters(start=start, end=end, treatments=6)
+        assert form.errors == {}
+        assert default_filters(end) == form.filters()  # as the admin index's headline reads it
+
+
+def test_a_start_after_the_end_falls_back_to_the_default_range_with_a_message(owner_client, practice):
+    with time_machine.travel(dt.datetime(2026, 6, 17, 12, tzinfo=dt.UTC), tick=False):
+        form = ReportFilterForm(QueryDict("start=2026-05-01&end=2026-04-01&treatments=5"))
+        assert form.filters() == Filters(start=dt.date(2025, 6, 18), end=dt.date(2026, 6, 17), treatments=5)
+        assert form.errors == {"end": ["The end date is before the start date; showing the last 12 months."]}
+        page = owner_client.get(reverse("outcomes:report") + "?start=2026-05-01&end=2026-04-01")
+    html = page.content.decode()
+    assert 'id="id_end-error">The end date is before the start date; showing the last 12 months.</p>' in html
+    assert "From 18 Jun 2025\n    to 17 Jun 2026;" in html
 
 
 @pytest.mark.parametrize(
