@@ -55,7 +55,12 @@ from sessions.models import (
     check_session_start,
 )
 from sessions.safety import Finding, PlannedUse, Severity, has_stop
-from sessions.screening import consent_to_treatment_missing, override_reason_problem, screen_planned_session
+from sessions.screening import (
+    consent_to_treatment_missing,
+    override_reason_problem,
+    screen_planned_session,
+    with_treatment_consent,
+)
 from sessions.signals import signed_sessions_changed
 
 # What an edit of a draft may change: its fields, and (in the admin) whose session it is.
@@ -78,35 +83,45 @@ def create_refusal(*, client: Client) -> str | None:
     """Why no session may be logged for ``client`` now, or None."""
     if _archived_refusal(client):
         return f"{client.full_name} is archived: no new sessions can be logged for them until an owner restores them."
-    # Not a safety stop to override: without consent to treatment there is no session to save.
-    if consent_to_treatment_missing(client):
-        return (
-            f"{client.full_name} has not consented to treatment (the current version): no session can be saved "
-            "until they do. Ask them to agree in the portal, or have the owner record a paper consent; the "
-            "record shows how."
-        )
-    return None
+    return _consent_refusal(client, "no session can be saved")
 
 
 def edit_refusal(*, session: TreatmentSession, user: User) -> str | None:
-    """Why ``user`` may not edit this draft now, or None: its author and owners may."""
+    """Why ``user`` may not edit this draft now, or None: its author and owners may, with a current consent."""
     if refusal := _archived_refusal(session.client):
         return refusal
-    if _is_author(session, user) or is_owner(user):
-        return None
-    return (
-        f"Only {_author_name(session)}, who wrote this draft, can edit or sign it. You can read it here and, "
-        "once it is signed, record a correction as an amendment."
-    )
+    if not (_is_author(session, user) or is_owner(user)):
+        return (
+            f"Only {_author_name(session)}, who wrote this draft, can edit or sign it. You can read it here and, "
+            "once it is signed, record a correction as an amendment."
+        )
+    # A draft begun before a new consent version, or before a consent was withdrawn, is held to the same rule.
+    return _consent_refusal(session.client, "this draft cannot be edited")
 
 
 def sign_refusal(*, session: TreatmentSession, user: User) -> str | None:
     """Why ``user`` may not sign this session now, or None: a note is signed by its author, and nobody else."""
     if refusal := _archived_refusal(session.client):
         return refusal
-    if _is_author(session, user):
+    if not _is_author(session, user):
+        return f"Only {_author_name(session)}, who wrote this note, can sign it."
+    return _consent_refusal(session.client, "this draft cannot be signed")
+
+
+def _consent_refusal(client: Client, refused: str) -> str | None:
+    """Without a current consent to treatment nothing is saved for the client: not a safety stop to override."""
+    if not hasattr(client, "treatment_consented"):
+        # Read once per client object (sessions.screening.with_treatment_consent): a draft's page asks for both the
+        # edit and the sign refusal.
+        facts = with_treatment_consent(Client.objects.filter(pk=client.pk).only("pk")).get()
+        client.treatment_text_id = facts.treatment_text_id  # type: ignore[attr-defined]  # with_treatment_consent()
+        client.treatment_consented = facts.treatment_consented  # type: ignore[attr-defined]  # likewise
+    if not consent_to_treatment_missing(client):
         return None
-    return f"Only {_author_name(session)}, who wrote this note, can sign it."
+    return (
+        f"{client.full_name} has not consented to treatment (the current version): {refused} until they do. "
+        "Ask them to agree in the portal, or have the owner record a paper consent; the record shows how."
+    )
 
 
 def amend_refusal(*, session: TreatmentSession, user: User) -> str | None:

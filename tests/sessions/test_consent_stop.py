@@ -8,10 +8,10 @@ from clients.intake import consent_withdraw
 from clients.models import ConsentKind
 from sessions.models import TreatmentSession
 from sessions.safety import PlannedUse
-from sessions.services import SessionWriteRefused, session_create
+from sessions.services import SessionWriteRefused, session_create, session_sign, session_update
 from tests import factories
 from tests.practice.world import admin_session_post
-from tests.sessions.test_session_views import session_data
+from tests.sessions.test_session_views import detail_url, edit_url, session_data
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +150,69 @@ def test_a_therapist_cannot_record_a_consent_in_the_admin_nor_sees_the_way(clien
     assert reverse("admin:clients_consent_add") not in record
     assert "recorded by the practice owner" in record
     assert client.get(reverse("admin:clients_consent_add")).status_code in (302, 403)
+
+
+# --- a draft begun while the consent was current (issue 15, G2(b)): edited and signed under the same rule
+
+
+@pytest.fixture
+def draft(therapist, unconsented):
+    """A draft with its after-scores, saved while ``unconsented`` had consented to the current version."""
+    factories.consent(unconsented)
+    return factories.make_session(
+        unconsented, therapist, uses=[("swedish", "neck", "light")], pain_after=3, fatigue_after=4
+    )
+
+
+def test_a_new_consent_version_holds_the_draft_until_the_client_consents_again(client, therapist, unconsented, draft):
+    factories.make_consent_text(text="Version 2: home visits included.")
+    client.force_login(therapist)
+    page = client.get(detail_url(draft)).content.decode()
+    assert "this draft cannot be edited until they do" in page
+    assert edit_url(draft) not in page and reverse("sessions:sign", args=[draft.pk]) not in page
+    response = client.get(edit_url(draft))
+    assert response["Location"] == detail_url(draft)
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "has not consented to treatment" in message and "the record shows how" in message
+    assert client.post(edit_url(draft), session_data(("swedish", "neck", "light"))).status_code == 302
+    assert client.post(reverse("sessions:sign", args=[draft.pk])).status_code == 302
+    draft.refresh_from_db()
+    assert (draft.version, draft.is_signed) == (1, False)
+    factories.consent(unconsented)  # agreed to version 2
+    assert client.get(edit_url(draft)).status_code == 200
+    client.post(reverse("sessions:sign", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert draft.is_signed
+
+
+def test_a_withdrawn_consent_refuses_editing_and_signing_in_the_services(owner, therapist, unconsented, draft):
+    consent = unconsented.consents.get()
+    consent_withdraw(consent=consent, typed_name="Staff for the client", recorded_by=therapist, from_portal=False)
+    for user in (therapist, owner):  # owners edit drafts, and are held to the rule too
+        with pytest.raises(SessionWriteRefused, match="this draft cannot be edited"):
+            session_update(session=draft, user=user, values={"pain_after": 2}, uses=None, version=draft.version)
+    with pytest.raises(SessionWriteRefused, match="this draft cannot be signed"):
+        session_sign(session=draft, user=therapist)
+    draft.refresh_from_db()
+    assert (draft.pain_after, draft.is_signed) == (3, False)
+
+
+def test_a_draft_page_reads_the_consent_once(client, therapist, unconsented, draft, django_assert_num_queries):
+    client.force_login(therapist)
+    client.get(detail_url(draft))
+    # The edit and the sign refusal share one read of the consent (sessions.services._consent_refusal).
+    with django_assert_num_queries(DRAFT_PAGE_QUERIES):
+        client.get(detail_url(draft))
+
+
+# The signed session's page (tests/sessions/test_session_views.py, 10) and the draft's consent, read once.
+DRAFT_PAGE_QUERIES = 11
+
+
+def test_without_any_consent_to_treatment_text_the_rule_waits_for_the_owner(client, therapist, client_a):
+    """Deliberate (README's rule map): a practice that has written no consent text has nothing to agree to yet."""
+    client.force_login(therapist)
+    assert client.get(new_url(client_a)).status_code == 200
+    client.post(new_url(client_a), session_data(("swedish", "neck", "light")))
+    session = TreatmentSession.objects.get(client=client_a)
+    assert client.get(edit_url(session)).status_code == 200
