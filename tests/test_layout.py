@@ -5,6 +5,7 @@ Development tools (devtools/) may use everything; nothing in the product imports
 """
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ["practice", "clients", "measures", "sessions", "portal", "workspace", "outcomes"]
 PRODUCT_APPS = {*LAYERS, "devtools"}
+# The outcomes report's definitions and statistics: plain Python, tested without a database or Django.
+PURE_MODULES = ["outcomes/statistics.py", "outcomes/courses.py"]
 
 
 def imported_apps(package: str) -> dict[str, set[str]]:
@@ -42,3 +45,17 @@ def test_practice_names_clinical_apps_only_in_url_includes():
     urls = (ROOT / "practice" / "urls.py").read_text()
     assert 'include("workspace.urls")' in urls  # by name, so the foundation needs no import
     assert imported_apps("practice")["practice/urls.py"] == {"practice"}
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_the_definitions_and_statistics_are_plain_python(module):
+    """They import the standard library only: no Django, no project app (relative imports count as the project)."""
+    tree = ast.parse((ROOT / module).read_text(), filename=module)
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or "").split(".")[0])
+    assert imported, module  # the walk found its imports
+    assert imported <= sys.stdlib_module_names, f"{module} imports {sorted(imported - sys.stdlib_module_names)}"
