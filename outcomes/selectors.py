@@ -1,9 +1,14 @@
 """Reading the outcomes report from the stored visits: courses, their summaries, techniques, therapists.
 
-Each read is one SQL statement whose cost follows the candidates it probes, not the practice's history:
-a course starts where a run starts (visit_run_start_idx) or at the first visit on or after the start date
-(visit_day_idx, at most 14 days of visits), and its follow-up is found by (client, run, ordinal).
-The report costs five queries whatever the size of the practice.
+The courses are one SQL statement whose cost follows the candidates it probes, not the practice's history:
+a course starts where a run starts (visit_client_run_start_idx) or at the first visit on or after the start
+date (visit_day_covering_idx, at most 14 days of visits), and its follow-up is found by (client, run, ordinal)
+(visit_run_ordinal_unique).
+
+Each read costs a fixed number of queries whatever the size of the practice: the courses one, the techniques
+two (with the technique names), the therapists four. The page's whole count, pinned in
+tests/outcomes/test_report_views.py, adds the session and the user, the audit event, the filter form's
+therapist list and the questionnaires' pairing (outcomes.questionnaires).
 """
 
 import datetime as dt
@@ -25,7 +30,7 @@ from outcomes.statistics import Interval, interval_from_sums, mean, mean_interva
 from practice.dates import local_midnight
 from sessions.models import Technique, TreatmentSession
 
-# A draft older than this, by its date, is overdue for signing (as on the admin index).
+# A draft older than this, by its date, is overdue for signing: in the therapists table and on the admin index.
 DRAFT_OVERDUE_AFTER = dt.timedelta(days=7)
 # Technique rows with fewer sessions than this are marked as few.
 FEW_SESSIONS = 20
