@@ -1,7 +1,12 @@
 """The portal's questionnaires and the therapist's hand-over, through their real addresses."""
 
+import datetime as dt
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from measures.models import QuestionnaireResponse
 from practice.models import AuditEvent
@@ -102,32 +107,50 @@ def test_an_unknown_instrument_is_a_404(alice):
     assert start(alice, "pdds").status_code == 404
 
 
-def test_the_portal_pages_cost_a_fixed_number_of_queries(alice, client_a, django_assert_num_queries):
-    start(alice)
-    questionnaire = QuestionnaireResponse.objects.get(client=client_a)
-    pages = {
-        reverse("portal:questionnaires"): None,
-        reverse("portal:questionnaire_item", args=[questionnaire.pk, 1]): None,
-        reverse("portal:questionnaire_review", args=[questionnaire.pk]): None,
-    }
-    for url in pages:
-        alice.get(url)
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
+def queries_of(browser, urls) -> dict[str, int]:
+    """The queries each page costs, asked for twice (the first visit may warm caches)."""
+    counts = {}
+    for url in urls:
+        browser.get(url)
         with CaptureQueriesContext(connection) as captured:
-            alice.get(url)
-        pages[url] = len(captured)
+            assert browser.get(url).status_code == 200, url
+        counts[url] = len(captured)
+    return counts
+
+
+def grow_history(client_a, therapist) -> None:
+    """Six more questionnaires, from the portal and in sessions, and six sessions: no page may cost more."""
     for n in range(6):
-        submitted(client_a, mfis5(), [n % 5] * 5, by=client_a.user, days_ago=40 + n)
+        entered_in = "portal" if n % 2 else "session"
+        by = client_a.user if n % 2 else therapist
+        submitted(client_a, mfis5(), [n % 5] * 5, by=by, days_ago=40 + n, entered_in=entered_in)
+        factories.make_session(client_a, therapist, signed=True, started_at=timezone.now() - dt.timedelta(days=50 + n))
+
+
+def test_the_portal_pages_cost_a_fixed_number_of_queries(alice, client_a, therapist, django_assert_num_queries):
+    earlier = submitted(client_a, mfis5(), [2] * 5, by=client_a.user, days_ago=30)
+    start(alice)
+    questionnaire = QuestionnaireResponse.objects.get(client=client_a, status="in_progress")
+    pages = queries_of(
+        alice,
+        [
+            reverse("portal:questionnaires"),
+            reverse("portal:questionnaire_item", args=[questionnaire.pk, 1]),
+            reverse("portal:questionnaire_review", args=[questionnaire.pk]),
+            reverse("portal:questionnaire_done", args=[earlier.pk]),
+        ],
+    )
+    grow_history(client_a, therapist)
     for url, count in pages.items():
         with django_assert_num_queries(count):
             alice.get(url)
-    assert pages == {url: QUERIES[i] for i, url in enumerate(pages)}
+    assert list(pages.values()) == QUERIES
 
 
-# The web session, the user, the client profile; then the page's own reads and the audit event (3 queries).
-QUERIES = [12, 8, 8]
+# The web session, the user, the client profile, the roles; then the page's own reads and the audit event (3
+# queries). The list works out what is due (2) and reads the client's questionnaires; an item or the review reads
+# the questionnaire; the thank-you page reads it and the one before it (to compare).
+QUERIES = [12, 8, 8, 9]
 
 
 # --- the tablet handed over in a session
@@ -194,3 +217,30 @@ def test_the_caseload_shows_who_is_due_at_a_fixed_query_count(maria, therapist, 
     with django_assert_num_queries(len(captured)):
         html = maria.get(reverse("clients:caseload")).content.decode()
     assert html.count('data-questionnaire="due"') == 1
+
+
+def test_the_hand_over_pages_cost_a_fixed_number_of_queries(maria, client_a, therapist, django_assert_num_queries):
+    earlier = submitted(client_a, mfis5(), [2] * 5, by=therapist, days_ago=30, entered_in="session")
+    maria.post(reverse("clients:questionnaire_begin", args=[client_a.pk, "mfis5"]))
+    questionnaire = QuestionnaireResponse.objects.get(client=client_a, status="in_progress")
+    pages = queries_of(
+        maria,
+        [
+            reverse("clients:questionnaire_choose", args=[client_a.pk]),
+            reverse("clients:questionnaire_item", args=[client_a.pk, questionnaire.pk, 1]),
+            reverse("clients:questionnaire_review", args=[client_a.pk, questionnaire.pk]),
+            reverse("clients:questionnaire_done", args=[client_a.pk, earlier.pk]),
+        ],
+    )
+    grow_history(client_a, therapist)
+    for url, count in pages.items():
+        with django_assert_num_queries(count):
+            maria.get(url)
+    assert list(pages.values()) == HAND_OVER_QUERIES
+
+
+# The web session, the user, the roles, the client (scoped to the therapist); the page's own reads and the audit
+# event (3 queries); the roles context processor looking for a client profile (a therapist has none). The choice
+# works out what is due (2) and lists the instruments; an item or the review reads the questionnaire; the
+# thank-you page reads it and the one before it.
+HAND_OVER_QUERIES = [11, 9, 9, 10]
