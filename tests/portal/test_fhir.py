@@ -4,6 +4,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -239,6 +240,19 @@ def test_the_library_rejects_a_broken_bundle():
     }
     with pytest.raises(ValueError):
         Bundle.model_validate(bundle)
+
+
+def test_the_sample_bundle_in_the_docs_validates():
+    # docs/fhir.md section 7 shows what the export sends: held to the same checks as every bundle the tests make.
+    text = (settings.BASE_DIR / "docs" / "fhir.md").read_text()
+    sample = text.split("## 7. Sample Bundle")[1].split("```json\n")[1].split("\n```")[0]
+    bundle = validated(json.loads(sample))
+    assert bundle["type"] == "collection"
+    kinds = {entry["resource"]["resourceType"] for entry in bundle["entry"]}
+    for kind in ("Patient", "Condition", "Encounter", "Procedure", "Observation"):
+        assert kind in kinds, kind
+    if fhir.measures_installed():
+        assert {"Questionnaire", "QuestionnaireResponse"} <= kinds
 
 
 def test_script_like_text_is_kept_as_data_in_json(client, client_a):
