@@ -177,12 +177,12 @@ def test_glance_is_shown_to_owners_only(client, practice):
 def test_glance_counts_a_stop_a_correction_was_saved_over_once(client_a, therapist):
     """As the report's therapists table: an override reason of the session's own or a correction's, once."""
     neck = [("swedish", "neck", "light")]
-    in_june = [at(dt.date(2026, 6, day), 10) for day in (2, 3, 4)]
     corrected, both, plain = (
-        factories.make_session(client_a, therapist, started_at=when, signed=True, uses=neck) for when in in_june
+        factories.make_session(
+            client_a, therapist, started_at=at(dt.date(2026, 6, day), 10), signed=True, uses=neck, **own_reason
+        )
+        for day, own_reason in ((2, {}), (3, {"safety_override_reason": OWN_REASON}), (4, {}))
     )
-    TreatmentSession.objects.filter(pk=both.pk).update(safety_override_reason=OWN_REASON)
-    both.refresh_from_db()
     with time_machine.travel(NOW, tick=False):
         assert practice_glance(now=NOW).overrides_this_month == 1
         hot_stone = [PlannedUse(factories.technique("hot-stone"), "lower_back", "light")]
