@@ -127,6 +127,8 @@ class InstrumentRecord:
     short_name: str
     name: str
     items: tuple[Mapping[str, Any], ...]  # [{"link_id", "text", "options": [{"value", "label"}]}]
+    instructions: str = ""  # the stem shown above every item ("Because of my fatigue during the past 4 weeks:")
+    recall_period: str = ""  # "the past 4 weeks"
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,7 @@ def session_record(session: TreatmentSession, audience: Audience) -> SessionReco
 
 
 def measures_installed() -> bool:
-    """Whether this build has the validated measures (MFIS-5, PDDS): the measures app and its models."""
+    """Whether this build has the validated measures (MFIS-5 today): the measures app and its models."""
     if not apps.is_installed("measures"):
         return False
     try:
@@ -251,7 +253,14 @@ def questionnaire_records(client: Client) -> tuple[tuple[InstrumentRecord, ...],
         instrument = response.instrument
         instruments.setdefault(
             instrument.code,
-            InstrumentRecord(instrument.code, instrument.short_name, instrument.name, tuple(instrument.items)),
+            InstrumentRecord(
+                instrument.code,
+                instrument.short_name,
+                instrument.name,
+                tuple(instrument.items),
+                instructions=instrument.instructions,
+                recall_period=instrument.recall_period,
+            ),
         )
         answers = apply_answer_amendments(response.answers, list(response.amendments.all()))
         assert response.submitted_at is not None  # submitted ones only
@@ -586,15 +595,31 @@ def _option_system(instrument: InstrumentRecord, ids: Addresses) -> str:
     return ids.system(f"CodeSystem/{instrument.code}-answers")
 
 
+def _stem_link_id(instrument: InstrumentRecord) -> str:
+    return f"{instrument.code}-stem"
+
+
 def _questionnaire(instrument: InstrumentRecord, ids: Addresses) -> dict:
-    return {
+    # The stem and the recall period give the answers their meaning ("Never", but over what and when?): the stem
+    # as a display item before the questions, as the client saw it, and the recall period in the description.
+    stem = (
+        [{"linkId": _stem_link_id(instrument), "text": instrument.instructions, "type": "display"}]
+        if instrument.instructions
+        else []
+    )
+    resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "url": _canonical(instrument, ids),
         "name": "".join(ch for ch in instrument.code.title() if ch.isalnum()) or "Questionnaire",
         "title": instrument.name,
         "status": "active",
         "subjectType": ["Patient"],
-        "item": [
+    }
+    if instrument.recall_period:
+        resource["description"] = f"{instrument.short_name}. Recall period: {instrument.recall_period}."
+    resource["item"] = [
+        *stem,
+        *(
             {
                 "linkId": str(item["link_id"]),
                 "text": str(item["text"]),
@@ -606,8 +631,9 @@ def _questionnaire(instrument: InstrumentRecord, ids: Addresses) -> dict:
                 ],
             }
             for item in instrument.items
-        ],
-    }
+        ),
+    ]
+    return resource
 
 
 def _response(response: ResponseRecord, instrument: InstrumentRecord, ids: Addresses, patient_key: str) -> dict:
@@ -616,9 +642,14 @@ def _response(response: ResponseRecord, instrument: InstrumentRecord, ids: Addre
         for item in instrument.items
     }
     texts = {str(item["link_id"]): str(item["text"]) for item in instrument.items}
+    # In the instrument's item order, not the stored answers' (PostgreSQL's jsonb orders keys by length, then
+    # bytes); an answer to no item (none is accepted today) follows rather than being dropped.
+    answers = {str(link_id): value for link_id, value in response.answers.items()}
+    order = [link_id for link_id in texts if link_id in answers]
+    order += [link_id for link_id in answers if link_id not in texts]
     items = []
-    for link_id, value in response.answers.items():
-        link_id, code = str(link_id), str(value)
+    for link_id in order:
+        code = str(answers[link_id])
         items.append(
             {
                 "linkId": link_id,

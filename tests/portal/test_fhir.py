@@ -328,7 +328,14 @@ def test_questionnaires_are_exported_as_questionnaire_and_response(client, thera
     questionnaires = {q["url"]: q for q in resources(bundle, "Questionnaire")}
     assert len(questionnaires) == 2
     mfis_q = next(q for q in questionnaires.values() if q["title"].startswith("Modified Fatigue"))
-    assert [i["linkId"] for i in mfis_q["item"]][:2] == ["mfis5-1", "mfis5-2"]
+    # The stem first, as the client saw it above each question, and the recall period: the answers' meaning.
+    assert mfis_q["item"][0] == {
+        "linkId": "mfis5-stem",
+        "text": "Because of my fatigue during the past 4 weeks:",
+        "type": "display",
+    }
+    assert [i["linkId"] for i in mfis_q["item"]][1:] == [f"mfis5-{n}" for n in range(1, 6)]
+    assert mfis_q["description"] == "MFIS-5. Recall period: the past 4 weeks."
     responses = resources(bundle, "QuestionnaireResponse")
     assert len(responses) == 3 and all(r["questionnaire"] in questionnaires for r in responses)
     first = responses[0]
@@ -338,3 +345,38 @@ def test_questionnaires_are_exported_as_questionnaire_and_response(client, thera
         o for o in resources(bundle, "Observation") if any(c["code"].endswith("-total") for c in o["code"]["coding"])
     ]
     assert [o["valueInteger"] for o in totals] == [12, 5, 2]
+
+
+@pytest.mark.skipif(not fhir.measures_installed(), reason="measures not installed")
+def test_answers_are_exported_in_the_instruments_item_order_whatever_order_they_were_stored_in(client, client_a):
+    from measures.models import QuestionnaireResponse
+    from tests.measures.helpers import OPTIONS, make_instrument
+
+    # PostgreSQL's jsonb orders keys by length, then bytes ("ord-a", "ord-b", "ord-c-long"); SQLite keeps the order
+    # stored (reversed here). The instrument's order is neither.
+    link_ids = ["ord-c-long", "ord-b", "ord-a"]
+    items = [{"link_id": link_id, "text": link_id, "options": OPTIONS} for link_id in link_ids]
+    instrument = make_instrument("ord", instructions="", recall_period="", items=items)
+    answers = {"ord-a": 0, "ord-b": 1, "ord-c-long": 2}
+    QuestionnaireResponse.objects.create(
+        client=client_a,
+        instrument=instrument,
+        status="submitted",
+        started_at=timezone.now(),
+        submitted_at=timezone.now(),
+        answers=answers,
+        score=3,
+        entered_by=client_a.user,
+        entered_in="portal",
+    )
+    client.force_login(client_a.user)
+    bundle = download(client, PORTAL_URL)
+    (questionnaire,) = resources(bundle, "Questionnaire")
+    assert [i["linkId"] for i in questionnaire["item"]] == link_ids  # no stem item, no description without them
+    assert "description" not in questionnaire
+    (response,) = resources(bundle, "QuestionnaireResponse")
+    assert [(i["linkId"], i["answer"][0]["valueCoding"]["code"]) for i in response["item"]] == [
+        ("ord-c-long", "2"),
+        ("ord-b", "1"),
+        ("ord-a", "0"),
+    ]
