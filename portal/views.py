@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.intake import intake_due
 from clients.models import Client, SelfReport
 from clients.relapse import FOLLOW_UP_FIELDS, client_message
-from clients.selectors import client_for_user, todays_self_report
+from clients.selectors import client_for_user, open_intake, todays_self_report
 from clients.services import self_report_record, self_report_relapse_check
 from portal.exports import (
     ClientExport,
@@ -62,6 +63,8 @@ def home(request: HttpRequest) -> HttpResponse:
     client = _client(request)
     page = Paginator(portal_sessions(client), SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     today = todays_self_report(client)
+    # An intake due (none this year) or asked for by the therapist is said here, not only under My health details.
+    due = intake_due(client)
     context = {
         "client": client,
         "page": page,
@@ -69,6 +72,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "phases": portal_phases(client),
         "form": SelfReportForm.for_today(today),
         "today_report": today,
+        "intake_due": due,
+        # Read only when due: it says whether the therapist asked, and whether the client has begun.
+        "open_intake": open_intake(client) if due else None,
     }
     audit.record(request, audit.READ, obj=client)
     return render(request, "portal/home.html", context)

@@ -8,10 +8,12 @@ import re
 import zipfile
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from clients.intake import INTAKE_VALID_FOR, intake_start, intake_submit, request_intake_update
 from clients.models import Phase, SelfReport
 from sessions.models import Setting
 from sessions.services import session_amend
@@ -187,9 +189,41 @@ def test_portal_home_query_count_is_pinned(client, client_a, therapist, django_a
     _make_signed_sessions(client_a, therapist, 30)
     client.force_login(client_a.user)
     # web session, user, client profile, roles; sessions count and page, technique uses, amendments;
-    # today's self-report; phases; three for the audit event.
-    with django_assert_num_queries(13):
+    # today's self-report; phases; two for whether an intake is due (asked for, sent this year); three for the
+    # audit event.
+    intake_submit(intake=intake_start(client=client_a))
+    with django_assert_num_queries(15):
         client.get("/portal/")
+    with time_machine.travel(timezone.now() + INTAKE_VALID_FOR):
+        client.force_login(client_a.user)
+        client.get("/portal/")
+        # ... a year on it is due: both checks, then the open intake (did the therapist ask, is it begun).
+        with django_assert_num_queries(16):
+            client.get("/portal/")
+        request_intake_update(client=client_a, by=therapist)
+        with django_assert_num_queries(15):  # asked for: the first check answers "due"
+            client.get("/portal/")
+
+
+def test_the_home_page_says_when_the_intake_is_due_or_asked_for(client, client_a, therapist):
+    client.force_login(client_a.user)
+    page = client.get("/portal/").content.decode()
+    assert 'data-intake="due"' in page and "Please fill in your health details" in page
+    assert 'href="/portal/intake/">Go to my health details' in page
+    intake = intake_start(client=client_a)
+    assert "Carry on with my health details" in client.get("/portal/").content.decode()
+    intake_submit(intake=intake)
+    assert 'data-intake="due"' not in client.get("/portal/").content.decode()  # sent this year: nothing to ask
+    asked = request_intake_update(client=client_a, by=therapist)
+    page = client.get("/portal/").content.decode()
+    assert f"Your therapist asked you on {timezone.localtime(asked.requested_at):%-d %B %Y}" in page
+    assert 'href="/portal/intake/">Go to my health details' in page
+    intake_submit(intake=intake_start(client=client_a))
+    assert 'data-intake="due"' not in client.get("/portal/").content.decode()
+    with time_machine.travel(timezone.now() + INTAKE_VALID_FOR + dt.timedelta(days=1)):
+        client.force_login(client_a.user)
+        page = client.get("/portal/").content.decode()
+        assert "Please fill in your health details" in page and "asked you" not in page  # a year since
 
 
 def test_export_page_offers_dated_downloads(client, client_a, signed_session):
