@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from clients.body_regions import region_labels
@@ -39,6 +39,7 @@ from clients.models import (
     RelapseDismissal,
     SelfReport,
 )
+from clients.relapse import Triage
 
 RELAPSE_WINDOW = dt.timedelta(days=30)
 DISMISSAL_REASON_MIN_LENGTH = 15
@@ -220,6 +221,26 @@ def with_relapse_facts(clients: ClientsT, *, now: dt.datetime | None = None) -> 
         relapse_intake_at=Subquery(intakes.values("submitted_at")[:1]),
         phase_recorded_at=Subquery(phases.values("created_at")[:1]),
         relapse_dismissed_at=Subquery(dismissals.values("dismissed_at")[:1]),
+    )
+
+
+def with_check_in_triage(clients: ClientsT, *, now: dt.datetime | None = None) -> ClientsT:
+    """Annotate ``check_in_triage`` (in words: "possible relapse", ...) and ``check_in_triage_on`` (its day).
+
+    The newest check-in of the last RELAPSE_WINDOW whose new or worse symptom was classified (clients/relapse.py),
+    whatever the classification: the therapist sees what the client was told. Two probes of the client's
+    check-ins by day (self_report_one_per_day): no extra query.
+    """
+    since_day = timezone.localdate(now or timezone.now()) - RELAPSE_WINDOW
+    classified = (
+        SelfReport.objects.filter(client=OuterRef("pk"), recorded_on__gte=since_day)
+        .exclude(triage="")
+        .order_by("-recorded_on")
+    )
+    words = Case(*(When(triage=value, then=Value(str(label).lower())) for value, label in Triage.choices))
+    return clients.annotate(
+        check_in_triage=Subquery(classified.annotate(words=words).values("words")[:1]),
+        check_in_triage_on=Subquery(classified.values("recorded_on")[:1]),
     )
 
 

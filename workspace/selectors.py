@@ -12,10 +12,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from clients.intake_review import relapse_reported_at, with_relapse_facts
+from clients.intake_review import relapse_reported_at, with_check_in_triage, with_relapse_facts
 from clients.models import Client, ClientQuerySet, DiseasePhase, Intake, Phase, phase_label
 from clients.selectors import with_latest_self_reports
 from measures.selectors import with_latest_score, with_questionnaire_due
+from sessions.drafts import draft_age_days
 from sessions.models import TreatmentSession
 from sessions.safety import Finding
 from sessions.screening import screen_planned_session, with_treatment_consent
@@ -202,7 +203,11 @@ def record_clients() -> ClientQuerySet:
     Pass it to ``clients.selectors.client_for_user``, which scopes it to who asks.
     """
     clients = with_latest_self_reports(with_last_session(Client.objects.with_current_phase().select_related("user")))
-    return with_treatment_consent(with_intake_facts(with_latest_score(with_questionnaire_due(clients))))
+    clients = with_treatment_consent(with_intake_facts(with_latest_score(with_questionnaire_due(clients))))
+    # The record's intake panel: an update asked for and not yet sent, and what the latest check-in's symptom
+    # answers read as. Correlated subqueries (intake_one_open, self_report_one_per_day): no extra query.
+    requested = Intake.objects.in_progress().filter(client=OuterRef("pk"), requested_at__isnull=False)
+    return with_check_in_triage(clients.annotate(update_requested_at=Subquery(requested.values("requested_at")[:1])))
 
 
 def treatment_consent_missing(client: Client) -> bool | None:
@@ -254,4 +259,4 @@ def drafts_to_sign(user: AbstractBaseUser | AnonymousUser) -> list[DraftToSign]:
         .order_by("started_at", "pk")[: DRAFTS_SHOWN + 1]
     )
     today = timezone.localdate()
-    return [DraftToSign(draft, (today - timezone.localdate(draft.started_at)).days) for draft in drafts]
+    return [DraftToSign(draft, draft_age_days(draft.started_at, today=today)) for draft in drafts]
