@@ -26,7 +26,7 @@ from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from clients.body_regions import region_labels
-from clients.intake import intake_review
+from clients.intake import ANSWER_SHAPES, _yes_no, intake_review
 from clients.models import (
     INTAKE_PROFILE_FIELDS,
     ClearanceCondition,
@@ -94,6 +94,11 @@ class Difference:
         return self.field in REGION_FIELDS
 
     @property
+    def said_nothing(self) -> bool:
+        """The client gave no answer to take ("I don't know", "I'm not sure", left empty): nothing to accept."""
+        return _said_nothing(self.said)
+
+    @property
     def said_text(self) -> str:
         return answer_text(self.field, self.said)
 
@@ -125,9 +130,13 @@ def intake_differences(intake: Intake, client: Client) -> list[Difference]:
         if field not in intake.answers:
             continue
         said, recorded = intake.answers[field], _recorded(client, field)
-        blank = said in _NO_ANSWER or (isinstance(said, dict) and not any(said.values()))
-        rows.append(Difference(field, LABELS[field], said, recorded, not blank and not _same(field, said, recorded)))
+        offered = not _said_nothing(said) and not _same(field, said, recorded)
+        rows.append(Difference(field, LABELS[field], said, recorded, offered))
     return rows
+
+
+def _said_nothing(said: Any) -> bool:
+    return said in _NO_ANSWER or (isinstance(said, dict) and not any(said.values()))
 
 
 def intake_only_answers(intake: Intake) -> list[tuple[str, str]]:
@@ -136,8 +145,15 @@ def intake_only_answers(intake: Intake) -> list[tuple[str, str]]:
     return [(LABELS[f], answer_text(f, intake.answers[f])) for f in fields if f in intake.answers]
 
 
+# Questions answered "Yes", "No" or "I'm not sure" (stored as None; a question not reached has no key at all):
+# the ones clients/intake.py checks with its yes / no / not-sure shape.
+NOT_SURE_ANSWERS = frozenset(field for field, shape in ANSWER_SHAPES.items() if shape is _yes_no)
+
+
 def answer_text(field: str, value: Any) -> str:
     """An answer or a record value in words."""
+    if value is None and field in NOT_SURE_ANSWERS:
+        return "Not sure"
     if value is None or value == "":
         return "Not answered" if value is None else "—"
     if isinstance(value, bool):
