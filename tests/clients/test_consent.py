@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 
 from clients.intake import consent_agree, consent_text_add, consent_withdraw
 from clients.models import Consent, ConsentKind, ConsentText, ConsentWithdrawal, RecordLockedError
@@ -120,3 +121,28 @@ def test_postgresql_refuses_changing_or_deleting_consent_records(client_a, texts
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {table} WHERE {column} = 'rewritten'")
         assert cursor.fetchone()[0] == 0
+
+
+# --- the owner's admin: new versions, never a change (issue 15, G6)
+
+
+def test_the_owner_adds_consent_text_versions_in_the_admin_and_cannot_change_one(client, owner, therapist):
+    client.force_login(owner)
+    add = reverse("admin:clients_consenttext_add")
+    for wording in ("I agree to massage.", "I agree to massage, at home too."):
+        response = client.post(add, {"kind": TREATMENT, "text": wording})
+        assert response.status_code == 302, response.content.decode()[:2000]
+    first, second = ConsentText.objects.of_kind(TREATMENT).order_by("version")
+    assert (first.version, first.text, first.created_by) == (1, "I agree to massage.", owner)
+    assert (second.version, second.text, second.created_by) == (2, "I agree to massage, at home too.", owner)
+    # "Add a version" starts from the current wording, to edit rather than retype.
+    assert "I agree to massage, at home too.</textarea>" in client.get(f"{add}?kind={TREATMENT}").content.decode()
+    change = reverse("admin:clients_consenttext_change", args=[first.pk])
+    page = client.get(change)
+    assert page.status_code == 200 and 'name="text"' not in page.content.decode()  # read only
+    assert client.post(change, {"kind": TREATMENT, "text": "Rewritten."}).status_code == 403
+    first.refresh_from_db()
+    assert first.text == "I agree to massage." and ConsentText.objects.count() == 2
+    client.force_login(therapist)
+    assert client.post(add, {"kind": TREATMENT, "text": "Mine."}).status_code in (302, 403)
+    assert ConsentText.objects.count() == 2
