@@ -54,6 +54,16 @@ def test_drafts_to_sign_are_the_therapists_own_oldest_first_with_their_age(
     )
 
 
+def test_the_caseload_and_the_admin_give_a_draft_the_same_age(client, therapist, owner, client_a):
+    # Yesterday at 23:00, seen at 10:00: a day old by the calendar, though not 24 hours ago.
+    late = factories.make_session(client_a, therapist, started_at=NOW.replace(hour=23) - dt.timedelta(days=1))
+    client.force_login(therapist)
+    assert drafts_listed(client.get(CASELOAD).content.decode()) == [(str(late.pk), "1 day old")]
+    client.force_login(owner)
+    admin_list = client.get("/admin/treatment_sessions/treatmentsession/", {"to_sign": "oldest"}).content.decode()
+    assert "Draft, 1 day old" in admin_list and "from today" not in admin_list
+
+
 def test_without_drafts_the_caseload_shows_no_drafts_section(client, therapist, client_a):
     factories.make_session(client_a, therapist, signed=True)
     client.force_login(therapist)
