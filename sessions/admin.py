@@ -3,17 +3,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from practice import audit
-from practice.admin import HistoryAdmin, NonEmptyTextFilter, TherapistFilter
+from practice.admin import HistoryAdmin, TherapistFilter
 from practice.admin_mixins import LargeTableAdmin, NoDeleteAdminMixin, ReadOnlyInlineMixin, RelatedFirstSearchMixin
 from practice.history import history_recorded_by_app
 from practice.models import record_history
-from sessions.corrections import CorrectedSession, change_rows, corrected, corrected_mark
+from sessions.corrections import change_rows, corrected, corrected_mark
+from sessions.drafts import draft_age_days, draft_age_label
 from sessions.forms import TOO_MANY_ROWS
 from sessions.models import (
     DRAFT_FIELDS,
@@ -157,10 +156,21 @@ class TreatmentSessionAdminForm(forms.ModelForm):
         return cleaned
 
 
-class OverrideFilter(NonEmptyTextFilter):
+class OverrideFilter(admin.SimpleListFilter):
+    """Sessions saved over a safety stop, their own or through a correction (``saved_over_stop``)."""
+
     title = "saved over a safety stop"
     parameter_name = "over_stop"
-    field = "safety_override_reason"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.saved_over_stop()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=TreatmentSession.objects.saved_over_stop().values("pk"))
+        return queryset
 
 
 class DraftsToSignFilter(admin.SimpleListFilter):
@@ -176,13 +186,49 @@ class DraftsToSignFilter(admin.SimpleListFilter):
         return queryset.drafts() if self.value() == "oldest" else queryset
 
 
+class CorrectedSessionColumns:
+    """The columns that show a session as corrected, marked "corrected" with the signed original a click away
+    (``sessions.corrections``): the sessions list and the sessions on a client's admin page. The queryset
+    prefetches the amendments (``with_corrections()``), so the columns cost no query per row."""
+
+    # The date as corrected; it sorts, and the date drill-down filters, by the stored (signed) date, which the
+    # indexes hold: a session moved by a correction sorts where it was signed.
+    @admin.display(description="started at", ordering="started_at")
+    def started(self, obj: TreatmentSession) -> str:
+        return corrected(obj).marked("started_at")
+
+    @admin.display(description="state")
+    def state(self, obj: TreatmentSession) -> str:
+        """The session signed (marked "corrected", every signed original a click away, when amended) or a draft
+        and its age."""
+        if not obj.is_signed:
+            return f"Draft, {draft_age_label(draft_age_days(obj.started_at))}"
+        shown = corrected(obj)
+        if shown.any_corrected:
+            originals = [(label, old) for label, old, _new in shown.correction_rows()]
+            return corrected_mark("Signed,", originals)
+        return "Signed"
+
+    @admin.display(description="pain")
+    def pain(self, obj: TreatmentSession) -> str:
+        return corrected(obj).marked_before_after("pain")
+
+    @admin.display(description="fatigue")
+    def fatigue(self, obj: TreatmentSession) -> str:
+        return corrected(obj).marked_before_after("fatigue")
+
+
 @admin.register(TreatmentSession)
-class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin):
+class TreatmentSessionAdmin(
+    CorrectedSessionColumns, audit.AuditedAdminMixin, NoDeleteAdminMixin, RelatedFirstSearchMixin, LargeTableAdmin
+):
     form = TreatmentSessionAdminForm
     # Compact enough for a 1366 px window with the sidebar and filters open; the setting is a filter.
-    list_display = ["started_at", "client", "therapist_name", "state", "pain", "fatigue", "over_stop"]
+    list_display = ["started", "client", "therapist_name", "state", "pain", "fatigue", "over_stop"]
+    # The date shows a "corrected" mark that opens in place, which a link around it would swallow.
+    list_display_links = ["client"]
     # Only the date sorts: every other order would sort millions of sessions for one page.
-    sortable_by = ["started_at"]
+    sortable_by = ["started"]
     list_filter = [DraftsToSignFilter, "status", OverrideFilter, TherapistFilter, "setting"]
     search_fields = ["client__last_name", "client__first_name", "therapist__username", "therapist__last_name"]
     search_help_text = "A client's or a therapist's name (or a therapist's username)."
@@ -236,25 +282,6 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, Related
     def therapist_name(self, obj: TreatmentSession) -> str:
         return obj.therapist.get_full_name() or obj.therapist.username
 
-    @admin.display(description="state")
-    def state(self, obj: TreatmentSession) -> str:
-        if obj.is_signed:
-            shown = corrected(obj)
-            if shown.any_corrected:
-                originals = [(label, old) for label, old, _new in shown.correction_rows()]
-                return corrected_mark("Signed,", originals)
-            return "Signed"
-        days = (timezone.now() - obj.started_at).days
-        return "Draft, from today" if days < 1 else f"Draft, {days} day{pluralize(days)} old"
-
-    @admin.display(description="pain")
-    def pain(self, obj: TreatmentSession) -> str:
-        return _corrected_before_after(corrected(obj), "pain")
-
-    @admin.display(description="fatigue")
-    def fatigue(self, obj: TreatmentSession) -> str:
-        return _corrected_before_after(corrected(obj), "fatigue")
-
     @admin.display(description="as corrected")
     def as_corrected(self, obj: TreatmentSession):
         """The session as it stands after its amendments, beside the signed original shown below."""
@@ -282,7 +309,9 @@ class TreatmentSessionAdmin(audit.AuditedAdminMixin, NoDeleteAdminMixin, Related
     @admin.display(description="over a stop")
     def over_stop(self, obj: TreatmentSession) -> str:
         # Words, not the admin's green tick: going ahead despite a stop is nothing to approve of at a glance.
-        return "Yes" if obj.safety_override_reason else "—"
+        # The reason as corrected (prefetched): a correction saved over a stop keeps one, as saved_over_stop()
+        # counts it; services.session_amend never records an empty one.
+        return "Yes" if corrected(obj).safety_override_reason else "—"
 
     def get_ordering(self, request):
         # "Drafts to sign" lists the oldest first: the longest unsigned need signing first.
@@ -412,21 +441,6 @@ def _changes_in_words(amendment: SessionAmendment):
         '<ul class="amendment-changes">{}</ul>',
         format_html_join("", "<li>{}: {} → {}</li>", change_rows(amendment.changes)),
     )
-
-
-def _corrected_before_after(shown: CorrectedSession, score: str):
-    """A score before and after, as corrected, with a "corrected" mark that opens on the signed original."""
-    text = _before_after(getattr(shown, f"{score}_before"), getattr(shown, f"{score}_after"))
-    names = [f"{score}_before", f"{score}_after"]
-    if not any(shown.is_corrected(name) for name in names):
-        return text
-    original = _before_after(shown.original(names[0]), shown.original(names[1]))
-    return corrected_mark(text, [(score.capitalize(), original)])
-
-
-def _before_after(before: int | None, after: int | None) -> str:
-    """A score before and after the session, in one narrow column: "6 → 3" ("6 → –" until it is recorded)."""
-    return f"{'–' if before is None else before} → {'–' if after is None else after}"
 
 
 def _adopt(instance: TreatmentSession, saved: TreatmentSession) -> None:

@@ -16,6 +16,8 @@ reads it through here, so each shows the same corrected values and can say which
   TECHNIQUE_USES (rows as stored). For code that keeps figures derived from sessions (the outcomes report reads
   the corrected ``started_at`` here, or applies ``sessions.models.apply_amendments`` to ``values()`` rows).
 - ``change_rows(changes)``: one amendment in words, ``(field label, from, to)``, for the session page and the admin.
+- ``c.marked(name)``, ``c.marked_before_after("pain")``: a corrected value in words, marked "corrected" with the
+  signed original a click away (the admin's lists, the client's admin page).
 """
 
 import datetime as dt
@@ -203,6 +205,16 @@ class CorrectedSession(ScoreChanges):
             return format_html("{}", shown)
         return corrected_mark(shown, [(field_label(name), self.original_display(name))])
 
+    def marked_before_after(self, score: str) -> str:
+        """``score`` ("pain" or "fatigue") before and after, as corrected ("6 → 3"), marked "corrected" with the
+        signed pair a click away when either was corrected: the admin's lists show scores this way."""
+        names = (f"{score}_before", f"{score}_after")
+        text = before_after(getattr(self, names[0]), getattr(self, names[1]))
+        if not any(self.is_corrected(name) for name in names):
+            return text
+        original = before_after(self.original(names[0]), self.original(names[1]))
+        return corrected_mark(text, [(score.capitalize(), original)])
+
 
 def with_corrections(sessions: QuerySet[TreatmentSession]) -> QuerySet[TreatmentSession]:
     """``sessions`` with their amendments prefetched (``TreatmentSessionQuerySet.with_corrections``)."""
@@ -301,6 +313,11 @@ def change_rows(changes: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         (field_label(name), display_value(name, change.get("from")), display_value(name, change.get("to")))
         for name, change in changes.items()
     ]
+
+
+def before_after(before: int | None, after: int | None) -> str:
+    """A score before and after the session, in one narrow column: "6 → 3" ("6 → –" until it is recorded)."""
+    return f"{'–' if before is None else before} → {'–' if after is None else after}"
 
 
 def corrected_mark(text: str, originals: Sequence[tuple[str, str]]) -> SafeString:

@@ -13,31 +13,27 @@ from clients.admin import ClientAdmin, DiseasePhaseInline
 from clients.models import Client
 from portal.invitations import portal_invitation_send_for
 from practice.admin_mixins import ReadOnlyInlineMixin
+from sessions.admin import CorrectedSessionColumns
+from sessions.corrections import with_corrections
 from sessions.models import TreatmentSession
 
-# Shown, and read-only, in the client's sessions inline.
-SESSION_INLINE_FIELDS = (
-    "started_at",
-    "therapist",
-    "status",
-    "pain_before",
-    "pain_after",
-    "fatigue_before",
-    "fatigue_after",
-)
+# Shown, and read-only, in the client's sessions inline: each session as corrected, as the sessions list shows it.
+SESSION_INLINE_FIELDS = ("started", "therapist", "state", "pain", "fatigue")
 
 
-class TreatmentSessionInline(ReadOnlyInlineMixin, admin.TabularInline):
+class TreatmentSessionInline(CorrectedSessionColumns, ReadOnlyInlineMixin, admin.TabularInline):
     model = TreatmentSession
     fields = SESSION_INLINE_FIELDS
     readonly_fields = SESSION_INLINE_FIELDS
     show_change_link = True
+    # By the stored date, as the sessions list sorts (a session moved by a correction stays where it was signed).
     ordering = ["-started_at"]
     classes = ["collapse"]
     verbose_name_plural = "treatment sessions (newest first)"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("therapist")
+        # The amendments of all the client's sessions in one query (sessions.corrections reads them).
+        return with_corrections(super().get_queryset(request).select_related("client", "therapist"))
 
 
 class ClientRecordAdmin(ClientAdmin):

@@ -5,12 +5,14 @@ amendments correct technique rows and the date and time too, through the same ch
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from clients.models import Phase
 from practice.models import AuditAction, AuditEvent
@@ -20,6 +22,7 @@ from sessions.trends.queries import trend_report
 from tests import factories
 
 ADMIN_LIST = "/admin/treatment_sessions/treatmentsession/"
+MARK = '<details class="corrected" data-corrected><summary>corrected</summary>'
 FORM_DATETIME = "%Y-%m-%dT%H:%M"
 
 
@@ -104,6 +107,8 @@ def test_a_corrected_score_shows_corrected_everywhere_with_the_original_a_click_
     assert "Pain after: <strong>3</strong> (corrected; signed original: 2)" in change_page
     assert "<li>Pain after: 2 → 3</li>" in change_page  # the amendment in words
     assert "&quot;from&quot;" not in change_page and '"from"' not in change_page  # never its raw JSON
+    client_page = client.get(client_admin_url(client_a)).content.decode()  # the client's admin page, its sessions
+    assert f"5 → 3 {mark}" in client_page and "<li>Pain: 5 → 2</li>" in client_page
     amendment = SessionAmendment.objects.get()
     amendment_page = client.get(f"/admin/treatment_sessions/sessionamendment/{amendment.pk}/change/").content.decode()
     assert "<li>Pain after: 2 → 3</li>" in amendment_page and "&quot;from&quot;" not in amendment_page
@@ -116,6 +121,30 @@ def test_a_corrected_score_shows_corrected_everywhere_with_the_original_a_click_
     client.force_login(owner)
     rows = csv_of(client.get(reverse("trends:csv", args=[client_a.pk])))
     assert [(row["pain_after"], row["amended"]) for row in rows if row["kind"] == "session"] == [("3", "yes")]
+
+
+def client_admin_url(client_a) -> str:
+    return reverse("admin:clients_client_change", args=[client_a.pk])
+
+
+def test_the_admin_shows_a_corrected_date_marked_and_sorts_by_the_signed_one(
+    client, maria, owner, client_a, therapist, signed
+):
+    between = factories.make_session(client_a, therapist, signed=True, started_at=days_ago(3))
+    moved = days_ago(5)
+    data = amend_page_data(maria, signed, started_at=moved.strftime(FORM_DATETIME), pain_after=3)
+    assert maria.post(amend_url(signed), data).status_code == 302
+    shown, original = (date_format(when, "D j M Y, H:i") for when in (moved, days_ago(2)))
+
+    client.force_login(owner)
+    for page in (ADMIN_LIST, client_admin_url(client_a)):
+        html = client.get(page).content.decode()
+        assert f"{shown} {MARK}" in html, page  # the corrected date, marked
+        assert f"<li>Date and time: {original}</li>" in html, page  # the signed one, a click away
+        assert f"Signed, {MARK}" in html and f"5 → 3 {MARK}" in html, page
+        # Sorted by the date as signed (the indexed column): the moved session stays first.
+        changes = [int(pk) for pk in re.findall(r"/treatmentsession/(\d+)/change/", html)]
+        assert list(dict.fromkeys(changes)) == [signed.pk, between.pk], page
 
 
 def test_technique_rows_and_date_are_corrected_for_trends_csv_and_exports(client, maria, client_a, signed):
@@ -296,6 +325,7 @@ def test_lists_of_corrected_sessions_cost_the_same_queries_whatever_their_number
     pages["csv"] = _queries(client, reverse("trends:csv", args=[client_a.pk]))
     client.force_login(owner)
     pages["admin"] = _queries(client, ADMIN_LIST)
+    pages["client admin"] = _queries(client, client_admin_url(client_a))
     client.force_login(client_a.user)
     pages["portal"] = _queries(client, "/portal/")
     pages["export"] = _queries(client, reverse("portal:export_file", args=["sessions.csv"]))
@@ -306,6 +336,7 @@ def test_lists_of_corrected_sessions_cost_the_same_queries_whatever_their_number
     assert _queries(client, reverse("trends:csv", args=[client_a.pk])) == pages["csv"]
     client.force_login(owner)
     assert _queries(client, ADMIN_LIST) == pages["admin"]
+    assert _queries(client, client_admin_url(client_a)) == pages["client admin"]
     client.force_login(client_a.user)
     assert _queries(client, "/portal/") == pages["portal"]
     assert _queries(client, reverse("portal:export_file", args=["sessions.csv"])) == pages["export"]

@@ -15,7 +15,8 @@ from clients.models import Phase
 from practice.models import AuditEvent
 from sessions import admin as session_admin
 from sessions.models import TreatmentSession
-from sessions.services import session_update
+from sessions.safety import PlannedUse
+from sessions.services import session_amend, session_update
 from tests import factories
 from tests.sessions.test_session_views import edit_url, values_of
 
@@ -275,6 +276,37 @@ def test_sessions_saved_over_a_stop_have_a_column_and_a_filter(owner_browser, tw
     assert listed(owner_browser.get(CHANGELIST, {"over_stop": "yes"})) == [sessions["override"].pk]
     assert sessions["override"].pk not in listed(owner_browser.get(CHANGELIST, {"over_stop": "no"}))
     assert len(listed(owner_browser.get(CHANGELIST, {"over_stop": "no"}))) == 4
+
+
+def row_of(response, session) -> str:
+    """The changelist row of ``session``, as HTML."""
+    html = response.content.decode()
+    (row,) = [r for r in html.split("<tr") if f"/treatmentsession/{session.pk}/change/" in r]
+    return row
+
+
+def test_a_correction_saved_over_a_stop_is_listed_and_shown_as_over_a_stop(owner_browser, therapist, client_a):
+    # A signed session corrected to add hot stone for a heat-sensitive client: the correction keeps the reason.
+    signed = factories.make_session(client_a, therapist, signed=True, uses=[("swedish", "upper_back", "light")])
+    rows = [PlannedUse.of(use) for use in signed.technique_uses.all()]
+    hot = PlannedUse(factories.technique("hot-stone"), "lower_back", "light")
+    reason = "Stones were lukewarm, client asked for them; checked skin before and after."
+    session_amend(
+        session=signed,
+        author=therapist,
+        reason="Forgot a row.",
+        changes={},
+        uses=[*rows, hot],
+        safety_override_reason=reason,
+    )
+    plain = factories.make_session(client_a, therapist, signed=True)
+    assert not signed.safety_override_reason  # the signed row itself holds no reason
+
+    assert listed(owner_browser.get(CHANGELIST, {"over_stop": "yes"})) == [signed.pk]
+    assert listed(owner_browser.get(CHANGELIST, {"over_stop": "no"})) == [plain.pk]
+    page = owner_browser.get(CHANGELIST)
+    assert 'class="field-over_stop">Yes</td>' in row_of(page, signed)
+    assert 'class="field-over_stop">—</td>' in row_of(page, plain)
 
 
 def test_drafts_to_sign_are_listed_oldest_first_with_their_age(owner_browser, two_therapists_sessions):
