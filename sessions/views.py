@@ -263,7 +263,9 @@ def amend(request: SignedInRequest, session_id: int) -> HttpResponse:
     refusal = amend_refusal(session=session, user=request.user)
     if refusal:
         return _refused(request, session, audit.AMEND, refusal)
-    form = AmendmentForm(request.POST or None, session=session)
+    # After signing in again: what was typed before the sign-out (practice.autosave).
+    kept = autosave_restore(request) if request.method == "GET" else None
+    form = AmendmentForm(request.POST if request.method == "POST" else kept, session=session)
     if request.method == "POST" and form.is_valid():
         try:
             amendment = session_amend(
@@ -280,9 +282,12 @@ def amend(request: SignedInRequest, session_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             audit.record(request, audit.AMEND, obj=amendment)
+            autosave_discard(user=request.user, path=request.path)
             messages.success(request, "Correction recorded. The signed original is kept beside it.")
             return redirect("sessions:detail", session_id=session.pk)
     audit.record(request, audit.READ, obj=session)
+    if kept is not None:
+        without_errors(form, form.formset)
     context = {
         "session": session,
         "client": session.client,
@@ -292,5 +297,7 @@ def amend(request: SignedInRequest, session_id: int) -> HttpResponse:
         "findings": form.findings,
         "has_stop": has_stop(form.findings),
         "has_caution": has_caution(form.findings),
+        # The page's script keeps a copy of this form as it is typed (practice.autosave).
+        "autosave_form": "session-form",
     }
     return render(request, "sessions/session_amend.html", context)

@@ -281,6 +281,32 @@ def test_the_edit_form_of_a_draft_is_restored_too(client, therapist, client_a):
     assert not FormAutosave.objects.exists()
 
 
+def test_the_amend_form_of_a_signed_session_is_restored_too(client, therapist, client_a):
+    signed = factories.make_session(client_a, therapist, signed=True, uses=[("swedish", "neck", "light")])
+    amend = reverse("sessions:amend", args=[signed.pk])
+    sign_in(client, therapist.username)
+    page = client.get(amend)
+    assert page.context["autosave_form"] == "session-form"  # the page's script keeps a copy as it is typed
+    data = values_of(page)
+    data.update({"pain_after": "4", "reason": "Pain after was 4, not 3: misheard.", "uses-TOTAL_FORMS": "2"})
+    data.update({"uses-1-technique": str(factories.technique("reflexology").pk), "uses-1-body_region": "foot_left"})
+    autosave(client, amend, data)
+    client.post(reverse("logout"))
+    sign_in(client, therapist.username)
+    response = client.get(amend)
+    assert "We kept what you typed at" in response.content.decode()
+    form = response.context["form"]
+    assert (form["pain_after"].value(), form["reason"].value()) == ("4", "Pain after was 4, not 3: misheard.")
+    assert response.context["formset"].total_form_count() == 2
+    assert not form.errors  # a half-typed form is shown as typed; its errors come with Save
+    response = client.post(amend, values_of(response))
+    assert response.status_code == 302
+    (amendment,) = signed.amendments.all()
+    assert amendment.changes["pain_after"]["to"] == 4 and len(amendment.changes["technique_uses"]["to"]) == 2
+    assert not FormAutosave.objects.exists()
+    assert "We kept what you typed" not in client.get(amend).content.decode()  # once only
+
+
 def test_another_persons_autosave_is_never_restored_to_them(client, therapist, owner, client_a):
     sign_in(client, therapist.username)
     autosave(client, new_url(client_a), typed(client_a))
