@@ -1,12 +1,18 @@
 """Refused, missing and failed pages in the product's look, as Django serves them with DEBUG off."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.template import loader
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import path, reverse
 
+from practice.models import FormAutosave
 from practice.urls import urlpatterns as practice_urlpatterns
+from sessions.models import TreatmentSession
+from tests.factories import PASSWORD
+from tests.sessions.test_session_views import new_url, session_data
 
 
 def boom(request):
@@ -69,3 +75,49 @@ def test_the_500_page_renders_without_a_request():
     html = loader.get_template("500.html").render()
     assert "Something went wrong on our side" in html
     assert "Sign out" not in html
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def _sign_in(browser: Client, username: str) -> None:
+    """Sign in through the sign-in form, as a person does: it gives the browser a new CSRF token."""
+    token = _token(browser.get(reverse("login")).content.decode())
+    data = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    assert browser.post(reverse("login"), data).status_code == 302
+
+
+def test_a_form_sent_from_a_page_older_than_the_last_sign_in_is_the_products_expired_page(therapist, client_a):
+    browser = Client(enforce_csrf_checks=True)
+    _sign_in(browser, therapist.username)
+    form_page = browser.get(new_url(client_a)).content.decode()
+    typed = session_data(("swedish", "neck", "light"), subjective="Calves tight after the stairs.")
+    stale = _token(form_page)
+    autosaved = browser.post(
+        "/accounts/autosave/", {**typed, "autosave_path": new_url(client_a)}, HTTP_X_CSRFTOKEN=stale
+    )
+    assert autosaved.status_code == 200  # the page's script kept a copy as it was typed
+
+    browser.post(reverse("logout"), {"csrfmiddlewaretoken": stale})  # as the idle sign-out would
+    _sign_in(browser, therapist.username)  # signed in again, in another tab: a new token
+    response = browser.post(new_url(client_a), {**typed, "csrfmiddlewaretoken": stale})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "This page had expired" in html and "nothing was saved" in html
+    assert "signed in again in another tab" in html
+    assert "kept what you typed" in html
+    assert f'href="{new_url(client_a)}">Open the form again</a>' in html
+    assert 'href="/">Back to the start page</a>' in html
+    assert "/static/css/practice.css" in html  # base.html's look
+    assert "CSRF verification failed" not in html  # not Django's bare page
+    # Nothing the Content-Security-Policy blocks: no inline style or script.
+    assert "<style" not in html and " style=" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert not TreatmentSession.objects.exists()
+
+    # The link opens the form again, with what was typed.
+    again = browser.get(new_url(client_a))
+    assert "Calves tight after the stairs." in again.content.decode()
+    assert FormAutosave.objects.filter(user=therapist).exists()
