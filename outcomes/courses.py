@@ -9,8 +9,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# A visit at most this many days after the one before continues a run; a longer gap ends it.
-RUN_GAP_DAYS = 14
+# A visit at most RUN_GAP_DAYS after the one before continues a run: one home with the questionnaire schedule.
+from measures.schedule import RUN_GAP_DAYS
+
 # A change of at least this many points (the trend pages' threshold) is an improvement or a worsening.
 MEANINGFUL_CHANGE = 2
 TREATMENTS_DEFAULT = 6

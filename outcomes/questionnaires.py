@@ -18,11 +18,11 @@ from typing import Any
 from django.db import connection
 
 from measures.models import Instrument, QuestionnaireAmendment, QuestionnaireResponse, ResponseStatus
+from measures.schedule import PAIRING_DAYS
 from outcomes.selectors import CourseRow
 from outcomes.statistics import Interval, mean, mean_interval, sample_sd
 from practice.dates import local_midnight
 
-PAIRING_DAYS = 14
 REPORTED_INSTRUMENT = "mfis5"
 
 

@@ -266,11 +266,11 @@ def test_a_client_who_answers_when_due_has_a_baseline_for_every_course(client_a,
 
 
 def test_the_schedule_is_the_outcomes_reports():
-    # One definition (measures.schedule) until outcomes imports it; and the due rule's shortcut needs the days it
+    # One definition (measures.schedule) read by the report; and the due rule's shortcut needs the days it
     # looks at for a course's start to hold one course's start at most.
     from outcomes import courses, questionnaires
 
-    assert courses.RUN_GAP_DAYS == RUN_GAP_DAYS and questionnaires.PAIRING_DAYS == PAIRING_DAYS
+    assert courses.RUN_GAP_DAYS is RUN_GAP_DAYS and questionnaires.PAIRING_DAYS is PAIRING_DAYS
     assert 0 < selectors.COURSE_START_DAYS <= RUN_GAP_DAYS + 1
     assert selectors.COURSE_START_DAYS == DUE_EVERY_DAYS - 1 - PAIRING_DAYS
 
