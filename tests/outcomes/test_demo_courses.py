@@ -3,11 +3,13 @@
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.http import QueryDict
 
 from clients.models import Client
 from outcomes.forms import ReportFilterForm
+from outcomes.glance import GENERATION_KEY
 from outcomes.models import TechniqueClient, TechniqueWeek, TherapistWeek, Visit
 from outcomes.selectors import courses, techniques
 from outcomes.storage import client_visits_rebuild
@@ -30,10 +32,13 @@ def test_rebuild_outcomes_replaces_every_row():
     call_command("seed_demo", "--no-progress", "--clients", "3", stdout=io.StringIO())
     Visit.objects.filter(pk__in=Visit.objects.values("pk")[:5]).update(pain_before=10)
     before = list(Visit.objects.order_by("pk").values_list("pk", "pain_before"))
+    generation = cache.get(GENERATION_KEY)
     call_command("rebuild_outcomes", stdout=io.StringIO())
     after = list(Visit.objects.order_by("pk").values_list("pk", "pain_before"))
     assert [pk for pk, _ in before] == [pk for pk, _ in after]
     assert before != after
+    # The admin index's cached headline was read from the old rows: a new generation leaves it unread.
+    assert cache.get(GENERATION_KEY) not in (None, generation)
 
 
 def _aggregates() -> tuple:

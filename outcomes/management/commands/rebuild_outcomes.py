@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from outcomes.glance import forget_outcomes_headline
 from outcomes.models import TechniqueClient, TechniqueWeek, TherapistWeek, Visit, VisitTechnique
 from outcomes.storage import visits_rebuild_all
 
@@ -19,4 +20,5 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 for model in (Visit, VisitTechnique, TechniqueWeek, TechniqueClient, TherapistWeek):
                     cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+        forget_outcomes_headline()  # the admin index's cached headline was read from the old rows
         self.stdout.write(f"Outcomes rebuilt: {stored} visits in {time.monotonic() - began:.1f} s.")
