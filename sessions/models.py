@@ -373,8 +373,15 @@ class SessionAmendment(models.Model):
 
     class Meta:
         ordering = ["session_id", "created_at"]
-        # The admin's list, newest first, and its date drill-down.
-        indexes = [models.Index(fields=["created_at"], name="amendment_created_idx")]
+        indexes = [
+            # The admin's list, newest first, and its date drill-down.
+            models.Index(fields=["created_at"], name="amendment_created_idx"),
+            # The few corrections saved over a safety stop (TreatmentSessionQuerySet.saved_over_stop, for the
+            # admin's filter and the owner's counts): read here, not by opening every amendment's JSON.
+            models.Index(
+                fields=["session"], name="amendment_override_idx", condition=Q(changes__has_key=OVERRIDE_REASON)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Amendment to {self.session} by {self.author}"

@@ -16,7 +16,7 @@ from clients.intake_review import relapse_reported_at, with_check_in_triage, wit
 from clients.models import Client, ClientQuerySet, DiseasePhase, Intake, Phase, phase_label
 from clients.selectors import with_latest_self_reports
 from measures.selectors import with_latest_score, with_questionnaire_due
-from sessions.drafts import draft_age_days
+from sessions.drafts import draft_age_days, draft_age_label
 from sessions.models import TreatmentSession
 from sessions.safety import Finding
 from sessions.screening import screen_planned_session, with_treatment_consent
@@ -240,9 +240,7 @@ class DraftToSign:
 
     @property
     def age_label(self) -> str:
-        if self.age_days < 1:
-            return "from today"
-        return f"{self.age_days} day{'' if self.age_days == 1 else 's'} old"
+        return draft_age_label(self.age_days)
 
 
 def drafts_to_sign(user: AbstractBaseUser | AnonymousUser) -> list[DraftToSign]:

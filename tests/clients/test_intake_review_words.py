@@ -29,7 +29,8 @@ def cells(page: str, field: str) -> list[str]:
 def test_not_sure_is_shown_as_not_sure_and_never_offered(client, therapist, client_a):
     answers = {"heat_sensitive": None, "cold_sensitive": True, "pregnant": None, "new_or_worse_symptoms_30_days": None}
     page, rows = review_page(client, therapist, client_a, answers)
-    assert cells(page, "heat_sensitive")[:2] == ["Not sure", "Yes"]  # the record holds the default: heat-sensitive
+    # The record holds the default (heat-sensitive); "Not sure" is nothing to accept, not the same as the record.
+    assert cells(page, "heat_sensitive") == ["Not sure", "Yes", "Nothing to accept"]
     heat = next(row for row in rows if row.field == "heat_sensitive")
     assert heat.said_nothing and not heat.offered
     also_said = re.search(r"<dl.*?</dl>", page, re.S).group(0)
