@@ -132,10 +132,12 @@ class QuestionnaireResponse(models.Model):
             models.Index(fields=["started_at"], name="questionnaire_started_idx"),
             models.Index(fields=["instrument", "started_at"], name="questionnaire_instrument_idx"),
             # The outcomes report's pairing (outcomes.questionnaires): "the latest submitted in this window", one
-            # probe per course end read from the index alone, newest first, ties by id, with no sort.
+            # probe per course end read from the index alone, newest first, ties by id, with no sort. The score
+            # rides along (PostgreSQL): reading it from the rows cost the probes half their time at full size.
             models.Index(
                 fields=["client", "instrument", "submitted_at", "id"],
                 condition=Q(status=ResponseStatus.SUBMITTED),
+                include=["score"],
                 name="questionnaire_submitted_idx",
             ),
         ]

@@ -9,13 +9,13 @@ interval (outcomes.statistics). No share "better by the MCID" is given where the
 """
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from measures.models import Instrument, QuestionnaireAmendment, QuestionnaireResponse, ResponseStatus
 from measures.schedule import PAIRING_DAYS
@@ -125,37 +125,47 @@ def _latest_in_windows(instrument: Instrument, visits: Sequence[Visit]) -> dict[
     """The latest submitted response (id, score as submitted) in each visit's window, where there is one.
 
     The windows are a table of (n, client, start, end) rows, each joined to a correlated probe: the ORM cannot
-    join a list of rows, and a filter per visit would be a statement 10,000 ORs long. PostgreSQL reads the table
-    from one JSON text (one query, whatever the number of visits); SQLite from VALUES lists.
+    join a list of rows, and a filter per visit would be a statement 10,000 ORs long. PostgreSQL builds the table
+    from two arrays (one query, whatever the number of visits); SQLite from VALUES lists.
     """
-    # A report's visits share a few thousand days: each day's window is worked out once (make_aware is slow).
-    days: dict[dt.date, tuple[dt.datetime, dt.datetime]] = {}
-    for _client_id, day in visits:
-        if day not in days:
-            window = (day - dt.timedelta(days=PAIRING_DAYS), day + dt.timedelta(days=1))
-            days[day] = (local_midnight(window[0]), local_midnight(window[1]))
-    probe = (
-        f"SELECT visit.n, r.id, r.score FROM visit JOIN {QuestionnaireResponse._meta.db_table} r ON r.id = ("
-        f"SELECT p.id FROM {QuestionnaireResponse._meta.db_table} p "
+    latest = (
+        f"FROM {QuestionnaireResponse._meta.db_table} p "
         "WHERE p.client_id = visit.client_id AND p.instrument_id = %s AND p.status = %s "
         "AND p.submitted_at >= visit.window_start AND p.submitted_at < visit.window_end "
-        "ORDER BY p.submitted_at DESC, p.id DESC LIMIT 1)"
+        "ORDER BY p.submitted_at DESC, p.id DESC LIMIT 1"
     )
+    if connection.vendor == "postgresql":
+        # Id and score from the index alone (it carries the score): no visit to the rows.
+        probe = f"SELECT visit.n, p.id, p.score FROM visit CROSS JOIN LATERAL (SELECT p.id, p.score {latest}) p"
+    else:  # SQLite has no LATERAL: the probe finds the id, the primary key the score
+        probe = (
+            f"SELECT visit.n, r.id, r.score FROM visit JOIN {QuestionnaireResponse._meta.db_table} r "
+            f"ON r.id = (SELECT p.id {latest})"
+        )
     probe_params: list[Any] = [instrument.pk, ResponseStatus.SUBMITTED.value]
     found: dict[Visit, Answered] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            texts = {day: (start.isoformat(), end.isoformat()) for day, (start, end) in days.items()}
-            rows = json.dumps([(client_id, *texts[day]) for client_id, day in visits])
+            # Two arrays, the clients and the days; PostgreSQL works out each window's local midnights itself.
+            zone = timezone.get_current_timezone_name()
             table = (
-                "SELECT v.n - 1, (v.e->>0)::bigint, (v.e->>1)::timestamptz, (v.e->>2)::timestamptz "
-                "FROM json_array_elements(%s::json) WITH ORDINALITY AS v (e, n)"
+                "SELECT v.n - 1, v.client_id, (v.day - %s)::timestamp AT TIME ZONE %s, "
+                "(v.day + 1)::timestamp AT TIME ZONE %s "
+                "FROM unnest(%s::bigint[], %s::date[]) WITH ORDINALITY AS v (client_id, day, n)"
             )
-            batches: list[tuple[int, str, list[Any]]] = [(0, table, [rows])]
+            clients, days = [client_id for client_id, _ in visits], [day for _, day in visits]
+            batches: list[tuple[int, str, list[Any]]] = [(0, table, [PAIRING_DAYS, zone, zone, clients, days])]
         else:
+            # A report's visits share a few thousand days: each day's window is worked out once (make_aware is slow).
             adapt = connection.ops.adapt_datetimefield_value
             batches = []
-            stored = {day: (adapt(start), adapt(end)) for day, (start, end) in days.items()}
+            stored = {
+                day: (
+                    adapt(local_midnight(day - dt.timedelta(days=PAIRING_DAYS))),
+                    adapt(local_midnight(day + dt.timedelta(days=1))),
+                )
+                for day in {day for _, day in visits}
+            }
             for first in range(0, len(visits), SQLITE_VISITS_PER_QUERY):
                 batch = visits[first : first + SQLITE_VISITS_PER_QUERY]
                 values = [(n, client_id, *stored[day]) for n, (client_id, day) in enumerate(batch)]

@@ -5,6 +5,7 @@ closed form for whole degrees of freedom (tests/outcomes/test_statistics.py chec
 """
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean, stdev
@@ -23,14 +24,15 @@ def sample_sd(values: Sequence[float]) -> float | None:
     """The sample standard deviation (n - 1); None under two values."""
     if len(values) < 2:
         return None
-    if all(isinstance(value, int) for value in values):
-        return _int_sd(values)  # type: ignore[arg-type]  # checked just above
+    total = sum(values)
+    if isinstance(total, int):  # whole numbers only: one float (or Decimal) anywhere makes the sum one
+        return _int_sd(values, total)  # type: ignore[arg-type]  # checked just above
     return stdev(values)
 
 
-def _int_sd(values: Sequence[int]) -> float:
+def _int_sd(values: Sequence[int], total: int) -> float:
     """stdev() of whole numbers from exact integer sums: the same variance, without stdev's slow Fractions."""
-    n, total, squares = len(values), sum(values), sum(value * value for value in values)
+    n, squares = len(values), sum(map(operator.mul, values, values))
     return math.sqrt((n * squares - total * total) / (n * (n - 1)))
 
 
