@@ -17,6 +17,9 @@ from django.db.models import Q
 from clients.models import Client
 from sessions.models import Technique, TreatmentSession
 
+# The validated instrument the report pairs before and after a course (issue 12), by its code.
+REPORTED_INSTRUMENT = "mfis5"
+
 
 class Visit(models.Model):
     """One signed session, as the report counts it."""
@@ -42,6 +45,13 @@ class Visit(models.Model):
     # Sums of (after - before) over the run's visits before this one: visits i..j-1 sum to sum(j) - sum(i).
     pain_change_sum = models.IntegerField()
     fatigue_change_sum = models.IntegerField()
+    # The questionnaire the report pairs with this visit (outcomes.questionnaires): the client's latest submitted
+    # REPORTED_INSTRUMENT in [day - PAIRING_DAYS, day], its score after corrections. Stored, as a probe per
+    # course end was a fifth of the report's time at full size; kept current when one is submitted or corrected.
+    questionnaire_id = models.BigIntegerField(null=True, blank=True, help_text="The paired questionnaire's id.")
+    questionnaire_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Its score after corrections."
+    )
 
     class Meta:
         constraints = [
@@ -57,6 +67,8 @@ class Visit(models.Model):
                     "fatigue_before",
                     "pain_change_sum",
                     "fatigue_change_sum",
+                    "questionnaire_id",
+                    "questionnaire_score",
                 ],
             ),
         ]

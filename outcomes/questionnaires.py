@@ -19,11 +19,10 @@ from django.utils import timezone
 
 from measures.models import Instrument, QuestionnaireAmendment, QuestionnaireResponse, ResponseStatus
 from measures.schedule import PAIRING_DAYS
-from outcomes.selectors import CourseRow
+from outcomes.models import REPORTED_INSTRUMENT
+from outcomes.selectors import CourseRow, Filters, course_rows, courses, courses_query
 from outcomes.statistics import Interval, mean, mean_interval, sample_sd
-from practice.dates import local_midnight
-
-REPORTED_INSTRUMENT = "mfis5"
+from outcomes.storage import Window, pairing_window
 
 
 @dataclass(frozen=True)
@@ -156,16 +155,14 @@ def _latest_in_windows(instrument: Instrument, visits: Sequence[Visit]) -> dict[
             clients, days = [client_id for client_id, _ in visits], [day for _, day in visits]
             batches: list[tuple[int, str, list[Any]]] = [(0, table, [PAIRING_DAYS, zone, zone, clients, days])]
         else:
-            # A report's visits share a few thousand days: each day's window is worked out once (make_aware is slow).
             adapt = connection.ops.adapt_datetimefield_value
             batches = []
-            stored = {
-                day: (
-                    adapt(local_midnight(day - dt.timedelta(days=PAIRING_DAYS))),
-                    adapt(local_midnight(day + dt.timedelta(days=1))),
-                )
-                for day in {day for _, day in visits}
-            }
+            windows: dict[dt.date, Window] = {}
+            stored = {}
+            for _, day in visits:
+                if day not in stored:
+                    start, end = pairing_window(day, windows)
+                    stored[day] = (adapt(start), adapt(end))
             for first in range(0, len(visits), SQLITE_VISITS_PER_QUERY):
                 batch = visits[first : first + SQLITE_VISITS_PER_QUERY]
                 values = [(n, client_id, *stored[day]) for n, (client_id, day) in enumerate(batch)]
@@ -179,13 +176,44 @@ def _latest_in_windows(instrument: Instrument, visits: Sequence[Visit]) -> dict[
     return found
 
 
+def report_courses(
+    filters: Filters, code: str = REPORTED_INSTRUMENT
+) -> tuple[list[CourseRow], QuestionnaireSummary | None]:
+    """The report's courses and the instrument's summary over them: ``courses(filters)`` and
+    ``pre_post_summary`` of them, in one statement.
+
+    For the reported instrument each stored visit carries its pairing (``outcomes.storage``: the same rule as
+    :func:`nearest_questionnaires`, scores corrected), read with the course's two visits; another instrument is
+    paired from scratch.
+    """
+    instrument = Instrument.objects.filter(code=code).first()
+    if instrument is None or code != REPORTED_INSTRUMENT:
+        found = courses(filters)
+        return found, None if instrument is None else _summary(instrument, found)
+    sql, params = courses_query(filters, paired=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = course_rows(rows, filters.treatments)
+    nearest: dict[Visit, Answered] = {}
+    for course, row in zip(found, rows, strict=True):
+        before_id, before_score, after_id, after_score = row[-4:]
+        if before_id is not None:
+            nearest[(course.client_id, course.course_start)] = (before_id, before_score)
+        if after_id is not None:
+            nearest[(course.client_id, course.follow_up_on)] = (after_id, after_score)
+    return found, summarise_pairs(instrument, pair_courses(found, nearest), len(found))
+
+
 def pre_post_summary(courses: Sequence[CourseRow], code: str = REPORTED_INSTRUMENT) -> QuestionnaireSummary | None:
     """The instrument's summary over the report's ``courses``; None when the instrument is not on record.
 
     Three queries on PostgreSQL, whatever the courses (see :func:`nearest_questionnaires`).
     """
     instrument = Instrument.objects.filter(code=code).first()
-    if instrument is None:
-        return None
+    return None if instrument is None else _summary(instrument, courses)
+
+
+def _summary(instrument: Instrument, courses: Sequence[CourseRow]) -> QuestionnaireSummary:
     visits = [(c.client_id, day) for c in courses for day in (c.course_start, c.follow_up_on)]
     return summarise_pairs(instrument, pair_courses(courses, nearest_questionnaires(instrument, visits)), len(courses))

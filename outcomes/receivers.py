@@ -1,4 +1,5 @@
-"""Keep the stored visits current: a client's rows are rewritten when their signed sessions or phases change.
+"""Keep the stored visits current: a client's rows are rewritten when their signed sessions or phases change,
+and paired again with their questionnaires when one is submitted or corrected.
 
 Connected in OutcomesConfig.ready(). The sessions app announces signatures and amendments with
 ``signed_sessions_changed`` (it must not import this app); phases are watched with Django's own signals.
@@ -11,9 +12,10 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from clients.models import Client, DiseasePhase
+from measures.models import QuestionnaireAmendment, QuestionnaireResponse, ResponseStatus
 from outcomes.glance import forget_outcomes_headline
 from outcomes.models import VisitTechnique
-from outcomes.storage import client_visits_rebuild
+from outcomes.storage import client_questionnaires_refresh, client_visits_rebuild
 from sessions.signals import signed_sessions_changed
 
 
@@ -49,7 +51,24 @@ def rebuild_after_ms_type_change(
     instance.loaded_ms_type = instance.ms_type
 
 
+def repair_after_questionnaire(
+    sender: type[QuestionnaireResponse | QuestionnaireAmendment],
+    instance: QuestionnaireResponse | QuestionnaireAmendment,
+    raw: bool = False,
+    **kwargs: Any,
+) -> None:
+    # A submitted questionnaire, or a correction of one, may be the one a visit pairs with; answers saved on the
+    # way to submitting are not (and cost nothing here). Fixtures (raw) are rebuilt by command.
+    if raw:
+        return
+    response = instance if isinstance(instance, QuestionnaireResponse) else instance.response
+    if response.status == ResponseStatus.SUBMITTED:
+        client_questionnaires_refresh(response.client_id)
+
+
 def connect() -> None:
     signed_sessions_changed.connect(rebuild_after_signed_change, dispatch_uid="outcomes_rebuild_after_signed_change")
     post_save.connect(rebuild_after_phase_change, sender=DiseasePhase, dispatch_uid="outcomes_rebuild_after_phase")
     post_save.connect(rebuild_after_ms_type_change, sender=Client, dispatch_uid="outcomes_rebuild_after_ms_type")
+    for model in (QuestionnaireResponse, QuestionnaireAmendment):
+        post_save.connect(repair_after_questionnaire, sender=model, dispatch_uid=f"outcomes_repair_{model.__name__}")

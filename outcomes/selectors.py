@@ -13,7 +13,7 @@ therapist list and the questionnaires' pairing (outcomes.questionnaires).
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -232,7 +232,7 @@ WITH boundary AS (
 )
 SELECT k.client_id, v.therapist_id, v.day, f.day, v.phase, c.ms_type,
        v.pain_before, f.pain_before, v.fatigue_before, f.fatigue_before,
-       f.pain_change_sum - v.pain_change_sum, f.fatigue_change_sum - v.fatigue_change_sum
+       f.pain_change_sum - v.pain_change_sum, f.fatigue_change_sum - v.fatigue_change_sum{paired_columns}
 FROM (SELECT * FROM k ORDER BY client_id {no_pushdown}) k
 JOIN outcomes_visit v ON v.client_id = k.client_id AND v.run = k.run AND v.ordinal = k.ordinal
 JOIN outcomes_visit f ON f.client_id = k.client_id AND f.run = k.run AND f.ordinal = k.follow_up
@@ -242,8 +242,11 @@ ORDER BY k.client_id
 """
 
 
-def courses_query(filters: Filters) -> tuple[str, list[Any]]:
+def courses_query(filters: Filters, *, paired: bool = False) -> tuple[str, list[Any]]:
     """The one SQL statement (and its parameters) that reads the courses (the benchmark's raw fetch too).
+
+    ``paired``: each row ends with the stored questionnaire of visit 1 and of the follow-up (id and score after
+    corrections, or nulls), for outcomes.questionnaires.
 
     A client's course starts at their first candidate: the first visit on or after the start date of a run
     that began before it (``boundary``: such a visit follows one before the start by at most RUN_GAP_DAYS
@@ -270,6 +273,9 @@ def courses_query(filters: Filters) -> tuple[str, list[Any]]:
         clauses.append("v.therapist_id = %s")
         params.append(filters.therapist)
     sql = _COURSES_SQL.format(
+        paired_columns=(
+            ", v.questionnaire_id, v.questionnaire_score, f.questionnaire_id, f.questionnaire_score" if paired else ""
+        ),
         client_filter=client_filter,
         filters="".join(f" AND {clause}" for clause in clauses),
         # Keeps "run IS NOT NULL" outside, so each client's probe runs once, not again for the filter; and the
@@ -285,11 +291,14 @@ def courses(filters: Filters) -> list[CourseRow]:
     A course starts at the first visit of its run on or after the start date: where a run starts inside
     the range, or the first visit after the start date of a run that began before it.
     """
-    n = filters.treatments
     sql, params = courses_query(filters)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        return course_rows(cursor.fetchall(), filters.treatments)
+
+
+def course_rows(rows: Iterable[Sequence[Any]], n: int) -> list[CourseRow]:
+    """The courses of rows that :func:`courses_query` read (further columns are ignored)."""
     return [
         CourseRow(
             client_id=row[0],

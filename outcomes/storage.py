@@ -7,6 +7,8 @@ drift: the rows are always exactly what the client's sessions say now. ``visits_
 every client's, a batch of clients at a time (after bulk loads, which bypass the services).
 """
 
+import bisect
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -15,8 +17,19 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from clients.models import Client, DiseasePhase, PhaseTimeline
+from measures.models import QuestionnaireResponse, ResponseStatus
+from measures.schedule import PAIRING_DAYS
 from outcomes.courses import VisitPoint, in_order, number_runs
-from outcomes.models import TechniqueClient, TechniqueWeek, TherapistWeek, Visit, VisitTechnique, week_of
+from outcomes.models import (
+    REPORTED_INSTRUMENT,
+    TechniqueClient,
+    TechniqueWeek,
+    TherapistWeek,
+    Visit,
+    VisitTechnique,
+    week_of,
+)
+from practice.dates import local_midnight
 from sessions.models import (
     TECHNIQUE_USES,
     SessionAmendment,
@@ -195,6 +208,8 @@ VISIT_COLUMNS = (
     "fatigue_after",
     "pain_change_sum",
     "fatigue_change_sum",
+    "questionnaire_id",
+    "questionnaire_score",
 )
 TECHNIQUE_COLUMNS = (
     "visit_id",
@@ -219,6 +234,8 @@ def _build(client_ids: Sequence[int]) -> tuple[list[tuple], list[tuple]]:
     techniques.update(_corrected_techniques(amendments))
     ms_types = dict(Client.objects.filter(pk__in=client_ids).values_list("pk", "ms_type"))
     timelines = _timelines(client_ids)
+    questionnaires = _questionnaires(client_ids)
+    windows: dict[dt.date, Window] = {}
     zone = timezone.get_current_timezone()
     by_client: dict[int, list[VisitPoint]] = defaultdict(list)
     for session_id, client_id, *values in rows:
@@ -233,7 +250,9 @@ def _build(client_ids: Sequence[int]) -> tuple[list[tuple], list[tuple]]:
     visits: list[tuple] = []
     uses: list[tuple] = []
     for client_id, points in by_client.items():
+        answered = questionnaires.get(client_id, [])
         for visit in _client_visits(client_id, in_order(points)):
+            visit = (*visit, *_paired(answered, pairing_window(visit[4], windows)))
             visits.append(visit)
             pain_change, fatigue_change = visit[11] - visit[10], visit[13] - visit[12]
             for technique_id in sorted(techniques.get(visit[0], ())):
@@ -273,6 +292,64 @@ def technique_keys(techniques: Iterable[tuple]) -> list[tuple]:
         first, last = min(used), max(used)
         keys.append((*key, first, last, "".join("1" if week in used else "0" for week in range(first, last + 1))))
     return keys
+
+
+# A client's submitted REPORTED_INSTRUMENT questionnaires, oldest first: (submitted_at, id, score after corrections).
+Answered = tuple[dt.datetime, int, int]
+
+
+def client_questionnaires_refresh(client_id: int) -> None:
+    """Pair the client's stored visits with their questionnaires again (one was submitted or corrected)."""
+    with transaction.atomic():
+        stored = Visit.objects.filter(client_id=client_id).values_list(
+            "pk", "day", "questionnaire_id", "questionnaire_score"
+        )
+        answered = _questionnaires([client_id]).get(client_id, [])
+        windows: dict[dt.date, Window] = {}
+        changed = []
+        for pk, day, *pairing in stored:
+            paired = _paired(answered, pairing_window(day, windows))
+            if paired != tuple(pairing):
+                changed.append(Visit(session_id=pk, questionnaire_id=paired[0], questionnaire_score=paired[1]))
+        Visit.objects.bulk_update(changed, ["questionnaire_id", "questionnaire_score"], batch_size=_INSERT_BATCH)
+
+
+def _questionnaires(client_ids: Sequence[int]) -> dict[int, list[Answered]]:
+    responses = (
+        QuestionnaireResponse.objects.filter(
+            client_id__in=client_ids, instrument__code=REPORTED_INSTRUMENT, status=ResponseStatus.SUBMITTED
+        )
+        .with_current_score()
+        .order_by("client_id", "submitted_at", "pk")
+        .values_list("client_id", "submitted_at", "pk", "current_score")
+    )
+    found: dict[int, list[Answered]] = defaultdict(list)
+    for client_id, submitted_at, pk, score in responses:
+        found[client_id].append((submitted_at, pk, score))
+    return found
+
+
+Window = tuple[dt.datetime, dt.datetime]
+
+
+def pairing_window(day: dt.date, windows: dict[dt.date, Window]) -> Window:
+    """A visit's questionnaire window: [local midnight of day - PAIRING_DAYS, local midnight of day + 1).
+
+    Kept in ``windows``, once per day: visits share a few thousand days, and make_aware is slow.
+    """
+    if day not in windows:
+        start, end = day - dt.timedelta(days=PAIRING_DAYS), day + dt.timedelta(days=1)
+        windows[day] = (local_midnight(start), local_midnight(end))
+    return windows[day]
+
+
+def _paired(answered: Sequence[Answered], window: Window) -> tuple[int | None, int | None]:
+    """The latest questionnaire submitted in the window (ties: the higher id), as (id, score); else (None, None)."""
+    # Sorted by (submitted_at, id): the last one before the window's end, if it is not before its start.
+    index = bisect.bisect_left(answered, (window[1],)) - 1
+    if index < 0 or answered[index][0] < window[0]:
+        return None, None
+    return answered[index][1], answered[index][2]
 
 
 def _client_visits(client_id: int, points: list[VisitPoint]) -> Iterable[tuple]:

@@ -95,7 +95,7 @@ def _audit(request: HttpRequest, name: str, filters: Filters) -> None:
 @owner_report
 def report(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    courses = selectors.courses(filters)
+    courses, questionnaire = questionnaires.report_courses(filters)
     phases = selectors.by_phase(courses)
     bars = chart.improved_bars(phases)
     _audit(request, "outcomes_report", filters)
@@ -105,7 +105,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "overall": selectors.group_summary("", "All courses", courses),
-        "questionnaire": questionnaires.pre_post_summary(courses),
+        "questionnaire": questionnaire,
         "by_phase": phases,
         "by_ms_type": selectors.by_ms_type(courses),
         "panels": [chart.panel(measure, courses) for measure in selectors.MEASURES],

@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from measures.models import QuestionnaireResponse
 from measures.services import questionnaire_amend
-from outcomes.questionnaires import QuestionnairePair, pair_courses, pre_post_summary, summarise_pairs
+from outcomes.questionnaires import (
+    QuestionnairePair,
+    pair_courses,
+    pre_post_summary,
+    report_courses,
+    summarise_pairs,
+)
 from outcomes.selectors import CourseRow, Filters, courses
 from tests import factories
 from tests.measures.helpers import mfis5
@@ -165,3 +171,38 @@ def test_a_dated_report_reads_the_window_before_its_start(practice):
 
     assert (summary.courses, summary.clients) == (5, 3)
     assert summary.mean_change == pytest.approx(-4 / 3)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(start=None, end=None, treatments=4),
+        Filters(start=FIRST, end=FOLLOW_UP, treatments=4),
+        Filters(start=FIRST, end=FOLLOW_UP - dt.timedelta(days=1), treatments=4),  # no course ends in range
+        Filters(start=None, end=None, treatments=4, ms_type="spms"),
+    ],
+    ids=["all time", "dated", "no course", "filtered"],
+)
+def test_the_reports_one_pass_pairs_as_the_definition_does(practice, filters):
+    """report_courses (on PostgreSQL the probes ride in the courses' statement) equals courses + pre_post_summary."""
+    found, summary = report_courses(filters)
+
+    assert found == courses(filters)
+    assert summary == pre_post_summary(found)
+
+
+def test_the_reports_one_pass_by_hand(practice):
+    found, summary = report_courses(Filters(start=None, end=None, treatments=4))
+
+    assert len(found) == 5
+    # A 14 -> 10, B 12 -> 11, C 8 -> 9 (the corrected score): D and E have no pair.
+    assert (summary.courses, summary.clients) == (5, 3)
+    assert summary.baseline_mean == pytest.approx(34 / 3) and summary.follow_up_mean == pytest.approx(10)
+    assert summary.mean_change == pytest.approx(-4 / 3)
+
+
+def test_the_reports_one_pass_without_the_instrument(practice):
+    # An instrument not on record (a practice that never seeded it): the courses still come, with no summary.
+    found, summary = report_courses(Filters(start=None, end=None, treatments=4), code="not-on-record")
+
+    assert len(found) == 5 and summary is None
