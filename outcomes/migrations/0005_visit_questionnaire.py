@@ -20,26 +20,31 @@ def pair_stored_visits(apps, schema_editor):
         "response_id", "score"
     ):
         corrected[response_id] = score  # the latest correction wins
-    answered = defaultdict(list)
+    answered: dict = defaultdict(list)
     submitted = Response.objects.filter(instrument__code="mfis5", status="submitted")
     for client_id, submitted_at, pk, score in submitted.order_by("client_id", "submitted_at", "pk").values_list(
         "client_id", "submitted_at", "pk", "score"
     ):
         answered[client_id].append((submitted_at, pk, corrected.get(pk, score)))
+    # One pass over the stored visits (the unique index on client is dropped meanwhile), then the changed rows by
+    # primary key: per-client reads would each scan the table without that index.
     windows = {}
-    for client_id, responses in answered.items():
-        changed = []
-        for visit in Visit.objects.filter(client_id=client_id).only("pk", "day"):
-            if visit.day not in windows:
-                start = dt.datetime.combine(visit.day - dt.timedelta(days=14), dt.time.min)
-                end = dt.datetime.combine(visit.day + dt.timedelta(days=1), dt.time.min)
-                windows[visit.day] = (timezone.make_aware(start), timezone.make_aware(end))
-            start, end = windows[visit.day]
-            index = bisect.bisect_left(responses, (end,)) - 1
-            if index >= 0 and responses[index][0] >= start:
-                visit.questionnaire_id, visit.questionnaire_score = responses[index][1], responses[index][2]
-                changed.append(visit)
-        Visit.objects.bulk_update(changed, ["questionnaire_id", "questionnaire_score"], batch_size=5000)
+    paired = []
+    for pk, client_id, day in Visit.objects.order_by().values_list("pk", "client_id", "day").iterator(20_000):
+        responses = answered.get(client_id)
+        if not responses:
+            continue
+        if day not in windows:
+            start = dt.datetime.combine(day - dt.timedelta(days=14), dt.time.min)
+            end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+            windows[day] = (timezone.make_aware(start), timezone.make_aware(end))
+        start, end = windows[day]
+        index = bisect.bisect_left(responses, (end,)) - 1
+        if index >= 0 and responses[index][0] >= start:
+            paired.append(
+                Visit(session_id=pk, questionnaire_id=responses[index][1], questionnaire_score=responses[index][2])
+            )
+    Visit.objects.bulk_update(paired, ["questionnaire_id", "questionnaire_score"], batch_size=5000)
 
 
 class Migration(migrations.Migration):
