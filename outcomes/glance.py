@@ -21,8 +21,8 @@ from django.utils import timezone
 from clients.models import DiseasePhase, Phase
 from outcomes import selectors
 from outcomes.forms import default_filters
-from outcomes.selectors import DRAFT_OVERDUE_AFTER
 from practice.dates import local_midnight
+from sessions.drafts import overdue_before
 from sessions.models import TreatmentSession
 
 # The cache holds a headline per day and generation; a rewrite of stored visits starts a new generation, so a
@@ -76,7 +76,7 @@ def practice_glance(*, now: dt.datetime | None = None) -> Glance:
     now = now or timezone.now()
     today = timezone.localdate(now)
     week, month = week_of(today), month_of(today)
-    overdue_before = now - DRAFT_OVERDUE_AFTER
+    overdue = overdue_before(today)
     sessions = TreatmentSession.objects
     return Glance(
         # As the clients list's "current phase" filter counts them (the open phase), archived clients left out.
@@ -84,14 +84,14 @@ def practice_glance(*, now: dt.datetime | None = None) -> Glance:
         .filter(phase=Phase.ACUTE_FLARE, client__archived_at__isnull=True)
         .count(),
         sessions_this_week=sessions.filter(started_at__gte=week[0], started_at__lt=week[1]).count(),
-        overdue_drafts=sessions.drafts().filter(started_at__lt=overdue_before).count(),
+        overdue_drafts=sessions.drafts().filter(started_at__lt=overdue).count(),
         # By the session's stored date, as the report's therapists table places them.
         overrides_this_month=sessions.saved_over_stop()
         .filter(started_at__gte=month[0], started_at__lt=month[1])
         .count(),
         week=week,
         month=month,
-        overdue_before=overdue_before,
+        overdue_before=overdue,
     )
 
 

@@ -14,7 +14,7 @@ from django.db.models.signals import post_save
 from clients.models import Client, DiseasePhase
 from measures.models import QuestionnaireAmendment, QuestionnaireResponse, ResponseStatus
 from outcomes.glance import forget_outcomes_headline
-from outcomes.models import VisitTechnique
+from outcomes.models import REPORTED_INSTRUMENT, VisitTechnique
 from outcomes.storage import client_questionnaires_refresh, client_visits_rebuild
 from sessions.signals import signed_sessions_changed
 
@@ -62,7 +62,8 @@ def repair_after_questionnaire(
     if raw:
         return
     response = instance if isinstance(instance, QuestionnaireResponse) else instance.response
-    if response.status == ResponseStatus.SUBMITTED:
+    # The instrument is loaded already where it was scored; only the reported one is paired with visits.
+    if response.status == ResponseStatus.SUBMITTED and response.instrument.code == REPORTED_INSTRUMENT:
         client_questionnaires_refresh(response.client_id)
 
 

@@ -28,10 +28,9 @@ from outcomes.courses import MEANINGFUL_CHANGE, RUN_GAP_DAYS
 from outcomes.models import week_of, week_start
 from outcomes.statistics import Interval, interval_from_sums, mean, mean_interval, sample_sd, wilson_interval
 from practice.dates import local_midnight
+from sessions.drafts import overdue_before
 from sessions.models import Technique, TreatmentSession
 
-# A draft older than this, by its date, is overdue for signing: in the therapists table and on the admin index.
-DRAFT_OVERDUE_AFTER = dt.timedelta(days=7)
 # Technique rows with fewer sessions than this are marked as few.
 FEW_SESSIONS = 20
 # Open ends of a date range, as dates every database compares.
@@ -452,7 +451,9 @@ def therapists(filters: Filters, *, now: dt.datetime | None = None) -> list[Ther
         row["therapist_id"]: row
         for row in sessions.drafts()
         .values("therapist_id")
-        .annotate(count=Count("pk"), overdue=Count("pk", filter=Q(started_at__lt=now - DRAFT_OVERDUE_AFTER)))
+        .annotate(
+            count=Count("pk"), overdue=Count("pk", filter=Q(started_at__lt=overdue_before(timezone.localdate(now))))
+        )
     }
     # Placed by the session's stored date (a correction may have moved a signed one: see docs/outcomes-csv.md).
     overrides = dict(

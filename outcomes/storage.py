@@ -48,6 +48,7 @@ _INSERT_BATCH = 5000
 def client_visits_rebuild(client_id: int) -> None:
     """Rewrite one client's visits from their signed sessions as they stand now."""
     with transaction.atomic():
+        _lock_client(client_id)
         visits, techniques = _build([client_id])
         old = VisitTechnique.objects.filter(client_id=client_id).values_list(*_CELL_SOURCE)
         delta = _cells(techniques_to_cells(old), sign=-1)
@@ -61,6 +62,12 @@ def client_visits_rebuild(client_id: int) -> None:
         _insert(visits, techniques)
         _apply_cells(delta)
         _apply_therapist_cells(visit_delta)
+
+
+def _lock_client(client_id: int) -> None:
+    """One writer of a client's stored rows at a time: a rebuild (a session signed) and a re-pairing (a
+    questionnaire submitted) at the same moment would each read what the other is replacing."""
+    Client.objects.select_for_update().filter(pk=client_id).first()
 
 
 def visits_rebuild_all(progress: Callable[[int], Any] | None = None) -> int:
@@ -301,6 +308,7 @@ Answered = tuple[dt.datetime, int, int]
 def client_questionnaires_refresh(client_id: int) -> None:
     """Pair the client's stored visits with their questionnaires again (one was submitted or corrected)."""
     with transaction.atomic():
+        _lock_client(client_id)
         stored = Visit.objects.filter(client_id=client_id).values_list(
             "pk", "day", "questionnaire_id", "questionnaire_score"
         )

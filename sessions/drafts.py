@@ -5,6 +5,11 @@ import datetime as dt
 
 from django.utils import timezone
 
+from practice.dates import local_midnight
+
+# A draft older than this many days, counted as its age is shown (calendar days), is overdue for signing.
+DRAFT_OVERDUE_DAYS = 7
+
 
 def draft_age_days(started_at: dt.datetime, *, today: dt.date | None = None) -> int:
     """Calendar days from the session's day to ``today`` (default: today), both in the practice's time zone.
@@ -20,3 +25,9 @@ def draft_age_label(days: int) -> str:
     if days < 1:
         return "from today"
     return f"{days} day{'' if days == 1 else 's'} old"
+
+
+def overdue_before(today: dt.date | None = None) -> dt.datetime:
+    """Drafts begun before this moment are overdue: more than DRAFT_OVERDUE_DAYS calendar days old (today's
+    ``draft_age_days`` above it), so the overdue count and the age shown never disagree."""
+    return local_midnight((today or timezone.localdate()) - dt.timedelta(days=DRAFT_OVERDUE_DAYS))

@@ -8,8 +8,8 @@ from django.urls import NoReverseMatch, reverse
 
 from clients.models import Client, Phase
 from outcomes.glance import cached_outcomes_headline, practice_glance
-from outcomes.selectors import DRAFT_OVERDUE_AFTER
 from practice.roles import is_owner
+from sessions.drafts import DRAFT_OVERDUE_DAYS
 from sessions.models import TreatmentSession
 
 register = template.Library()
@@ -37,7 +37,7 @@ def practice_glance_figures(context: template.Context) -> dict[str, Any]:
         ),
         (
             glance.overdue_drafts,
-            f"drafts older than {DRAFT_OVERDUE_AFTER.days} days, not yet signed",
+            f"drafts older than {DRAFT_OVERDUE_DAYS} days, not yet signed",
             sessions,
             {"to_sign": "oldest", "started_at__lt": glance.overdue_before.isoformat(timespec="seconds")},
         ),

@@ -3,9 +3,13 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from outcomes.models import TechniqueClient, TechniqueWeek, VisitTechnique, week_of
+from outcomes.receivers import repair_after_questionnaire
 from outcomes.selectors import Filters, techniques, whole_weeks
+from outcomes.storage import client_questionnaires_refresh, client_visits_rebuild
 from sessions import services
 from sessions.safety import PlannedUse
 from tests import factories
@@ -87,3 +91,27 @@ def test_a_changed_ms_type_moves_the_clients_cells(therapist):
     assert list(TechniqueWeek.objects.values_list("ms_type", "sessions")) == [("spms", 1)]
     spms = Filters(start=None, end=None, treatments=4, ms_type="spms")
     assert rows_by_technique(spms) == {(factories.technique("swedish").pk, ""): (1, 1)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises every writer; no row locks")
+def test_a_rebuild_and_a_re_pairing_lock_the_client_first(therapist):
+    """A session signed and a questionnaire submitted at the same moment must not each read what the other is
+    replacing: both writers of a client's stored rows take the client's row lock before reading anything."""
+    person = factories.make_client(therapists=[therapist])
+    visit(person, therapist, dt.date(2025, 3, 3))
+    for write in (client_visits_rebuild, client_questionnaires_refresh):
+        with CaptureQueriesContext(connection) as queries:
+            write(person.pk)
+        first = next(q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"])
+        assert first.endswith("FOR UPDATE") and '"clients_client"' in first, write
+
+
+def test_only_the_reported_instrument_is_paired_again(therapist, django_assert_num_queries):
+    """Another instrument's questionnaire costs the visits nothing (the instrument is loaded where it was scored)."""
+    from tests.measures.helpers import make_instrument, submitted
+
+    person = factories.make_client(therapists=[therapist])
+    other = make_instrument()
+    response = submitted(person, other, [1] * len(other.items), by=therapist, days_ago=1)
+    with django_assert_num_queries(0):
+        repair_after_questionnaire(type(response), response)

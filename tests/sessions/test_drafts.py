@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from sessions.drafts import draft_age_days, draft_age_label
+from sessions.drafts import DRAFT_OVERDUE_DAYS, draft_age_days, draft_age_label, overdue_before
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -40,3 +40,18 @@ def test_a_given_day_is_used_instead_of_today():
 @pytest.mark.parametrize(("days", "words"), [(0, "from today"), (1, "1 day old"), (9, "9 days old")])
 def test_a_drafts_age_in_words(days, words):
     assert draft_age_label(days) == words
+
+
+@pytest.mark.parametrize(
+    ("started_at", "overdue"),
+    [
+        (at(22, 8), False),  # 7 calendar days old at 09:00 on the 29th: shown as "7 days old", not overdue yet
+        (at(21, 23, 59), True),  # 8 days old: overdue, however few hours past the 7 x 24
+        (at(22, 0, 0), False),  # the first moment of the 7th day back
+    ],
+)
+def test_overdue_means_older_than_seven_calendar_days_as_the_age_is_shown(started_at, overdue, settings):
+    settings.TIME_ZONE = "Europe/London"
+    with time_machine.travel(at(29, 9), tick=False):
+        assert (started_at < overdue_before()) is overdue
+        assert (draft_age_days(started_at) > DRAFT_OVERDUE_DAYS) is overdue
