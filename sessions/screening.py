@@ -121,10 +121,13 @@ def consent_to_treatment_missing(client: Client) -> bool:
 
     Current: agreed to the newest version of the practice's consent-to-treatment text and not withdrawn. Until
     the owner has written that text there is nothing to agree to, and the rule waits for it. A client from
-    ``with_treatment_consent`` costs no query; any other, one.
+    ``with_treatment_consent`` costs no query; any other, one, whose answer it keeps (a draft's page asks for
+    both the edit and the sign refusal).
     """
     if not hasattr(client, "treatment_consented"):
-        client = with_treatment_consent(Client.objects.filter(pk=client.pk)).get()
+        facts = with_treatment_consent(Client.objects.filter(pk=client.pk).only("pk")).get()
+        client.treatment_text_id = facts.treatment_text_id  # type: ignore[attr-defined]  # with_treatment_consent()
+        client.treatment_consented = facts.treatment_consented  # type: ignore[attr-defined]  # likewise
     return client.treatment_text_id is not None and not client.treatment_consented  # type: ignore[attr-defined]
 
 

@@ -59,7 +59,6 @@ from sessions.screening import (
     consent_to_treatment_missing,
     override_reason_problem,
     screen_planned_session,
-    with_treatment_consent,
 )
 from sessions.signals import signed_sessions_changed
 
@@ -110,12 +109,6 @@ def sign_refusal(*, session: TreatmentSession, user: User) -> str | None:
 
 def _consent_refusal(client: Client, refused: str) -> str | None:
     """Without a current consent to treatment nothing is saved for the client: not a safety stop to override."""
-    if not hasattr(client, "treatment_consented"):
-        # Read once per client object (sessions.screening.with_treatment_consent): a draft's page asks for both the
-        # edit and the sign refusal.
-        facts = with_treatment_consent(Client.objects.filter(pk=client.pk).only("pk")).get()
-        client.treatment_text_id = facts.treatment_text_id  # type: ignore[attr-defined]  # with_treatment_consent()
-        client.treatment_consented = facts.treatment_consented  # type: ignore[attr-defined]  # likewise
     if not consent_to_treatment_missing(client):
         return None
     return (
