@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -63,3 +65,15 @@ def form_autosave(request: HttpRequest) -> JsonResponse:
     # Typing counts as activity, as "Stay signed in" does.
     refresh_idle_clock(request)
     return JsonResponse({"kept": True, **clock(request)})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused for its expired security token (settings.CSRF_FAILURE_VIEW), in the product's look.
+
+    The way back is the page the form was on (the Referer, when it is this site's): the address the form posted
+    to may take POST only (signing a note, signing out), where a link would answer 405.
+    """
+    came_from = request.META.get("HTTP_REFERER", "")
+    safe = url_has_allowed_host_and_scheme(came_from, {request.get_host()}, require_https=request.is_secure())
+    context = {"back_url": came_from if safe else None, "reason": reason}
+    return TemplateResponse(request, "403_csrf.html", context, status=403).render()

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from practice.models import FormAutosave
 from practice.urls import urlpatterns as practice_urlpatterns
 from sessions.models import TreatmentSession
+from tests import factories
 from tests.factories import PASSWORD
 from tests.sessions.test_session_views import new_url, session_data
 
@@ -101,14 +102,15 @@ def test_a_form_sent_from_a_page_older_than_the_last_sign_in_is_the_products_exp
 
     browser.post(reverse("logout"), {"csrfmiddlewaretoken": stale})  # as the idle sign-out would
     _sign_in(browser, therapist.username)  # signed in again, in another tab: a new token
-    response = browser.post(new_url(client_a), {**typed, "csrfmiddlewaretoken": stale})
+    page = f"http://testserver{new_url(client_a)}"  # the browser says which page the form was on
+    response = browser.post(new_url(client_a), {**typed, "csrfmiddlewaretoken": stale}, HTTP_REFERER=page)
 
     assert response.status_code == 403
     html = response.content.decode()
     assert "This page had expired" in html and "nothing was saved" in html
     assert "signed in again in another tab" in html
     assert "kept what you typed" in html
-    assert f'href="{new_url(client_a)}">Open the form again</a>' in html
+    assert f'href="{page}">Open the form again</a>' in html
     assert 'href="/">Back to the start page</a>' in html
     assert "/static/css/practice.css" in html  # base.html's look
     assert "CSRF verification failed" not in html  # not Django's bare page
@@ -121,3 +123,26 @@ def test_a_form_sent_from_a_page_older_than_the_last_sign_in_is_the_products_exp
     again = browser.get(new_url(client_a))
     assert "Calves tight after the stairs." in again.content.decode()
     assert FormAutosave.objects.filter(user=therapist).exists()
+
+
+def test_an_expired_post_only_button_links_back_to_its_page_not_to_its_address(therapist, client_a):
+    """Signing a note takes POST only: the way back is the session's page (the Referer), never a 405."""
+    session = factories.make_session(client_a, therapist)
+    browser = Client(enforce_csrf_checks=True)
+    _sign_in(browser, therapist.username)
+    page = f"http://testserver{reverse('sessions:detail', args=[session.pk])}"
+    response = browser.post(
+        reverse("sessions:sign", args=[session.pk]), {"csrfmiddlewaretoken": "stale" * 8}, HTTP_REFERER=page
+    )
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert f'href="{page}">Open the form again</a>' in html
+    assert browser.get(page).status_code == 200
+
+    # From another site (or none): no link back to it, only to the start page.
+    elsewhere = browser.post(
+        reverse("sessions:sign", args=[session.pk]), {"csrfmiddlewaretoken": "x"}, HTTP_REFERER="https://evil.example/"
+    ).content.decode()
+    assert "evil.example" not in elsewhere and "Open the form again" not in elsewhere
+    assert 'href="/">Back to the start page</a>' in elsewhere
