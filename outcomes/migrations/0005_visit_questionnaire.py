@@ -26,7 +26,7 @@ def pair_stored_visits(apps, schema_editor):
         "client_id", "submitted_at", "pk", "score"
     ):
         answered[client_id].append((submitted_at, pk, corrected.get(pk, score)))
-    # One pass over the stored visits (the unique index on client is dropped meanwhile), then the changed rows by
+    # One pass over the stored visits (the unique index on client is dropped meanwhile), then the paired rows by
     # primary key: per-client reads would each scan the table without that index.
     windows = {}
     paired = []
@@ -41,10 +41,20 @@ def pair_stored_visits(apps, schema_editor):
         start, end = windows[day]
         index = bisect.bisect_left(responses, (end,)) - 1
         if index >= 0 and responses[index][0] >= start:
-            paired.append(
-                Visit(session_id=pk, questionnaire_id=responses[index][1], questionnaire_score=responses[index][2])
+            paired.append((pk, responses[index][1], responses[index][2]))
+    if schema_editor.connection.vendor != "postgresql":
+        rows = [Visit(session_id=pk, questionnaire_id=found, questionnaire_score=score) for pk, found, score in paired]
+        Visit.objects.bulk_update(rows, ["questionnaire_id", "questionnaire_score"], batch_size=500)
+        return
+    # A large practice pairs millions of visits: arrays joined by key, where bulk_update's CASE per row crawls.
+    with schema_editor.connection.cursor() as cursor:
+        for first in range(0, len(paired), 100_000):
+            ids, found, scores = zip(*paired[first : first + 100_000], strict=True)
+            cursor.execute(
+                "UPDATE outcomes_visit v SET questionnaire_id = u.found, questionnaire_score = u.score "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::int[]) AS u (id, found, score) WHERE v.session_id = u.id",
+                [list(ids), list(found), list(scores)],
             )
-    Visit.objects.bulk_update(paired, ["questionnaire_id", "questionnaire_score"], batch_size=5000)
 
 
 class Migration(migrations.Migration):
