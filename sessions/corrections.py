@@ -119,8 +119,11 @@ class CorrectedSession(ScoreChanges):
         self.session = session
         # The latest correction of each field; the signed row holds the original.
         self.changes: dict[str, Any] = {}
+        # How many corrections stand: a correction form opened before another one was saved would undo it unseen.
+        self.amendments = 0
         for changes in amendments_oldest_first:
             self.changes.update(changes)
+            self.amendments += 1
         self._phase: str | None = None
         self._phase_known = "started_at" not in self.changes and hasattr(session, "phase_on_date")
         if self._phase_known:

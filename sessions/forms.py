@@ -516,6 +516,8 @@ class AmendmentForm(forms.Form):
     )
     confirm_cautions = forms.BooleanField(label="I have read the cautions", required=False)
     reviewed = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The corrections standing when the form was opened (CorrectedSession.amendments).
+    based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, data: Any = None, *, session: TreatmentSession):
         self.session = session
@@ -524,6 +526,7 @@ class AmendmentForm(forms.Form):
         initial = {name: getattr(self.current, name) for name in AMENDABLE_FIELDS}
         initial["started_at"] = timezone.localtime(self.current.started_at).replace(second=0, microsecond=0)
         initial["safety_override_reason"] = self.current.safety_override_reason
+        initial["based_on"] = self.current.amendments
         self.data_copy = data.copy() if data is not None else None
         if self.data_copy is not None and "started_at" not in self.data_copy:
             # A post without the field (a script) keeps the date; the page always sends it.
@@ -567,6 +570,16 @@ class AmendmentForm(forms.Form):
         cleaned = super().clean() or {}
         if self.errors or (self.rows_sent and not self.formset.is_valid()):
             return cleaned
+        based_on = cleaned.get("based_on")
+        if based_on is not None and based_on != self.current.amendments and self.data_copy is not None:
+            # Opened, or restored from an autosave, before someone else's correction: saving as typed could undo
+            # theirs unseen. The next save is made against the session as it stands now.
+            self.data_copy["based_on"] = str(self.current.amendments)
+            raise ValidationError(
+                "Someone recorded a correction to this session after you opened this form; the session as it "
+                "stands now is shown beside your changes. Check them against it and save again.",
+                code="conflict",
+            )
         if "started_at" in self.changes():
             try:
                 check_session_start(cleaned["started_at"])

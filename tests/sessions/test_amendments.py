@@ -48,7 +48,7 @@ def amend_page_data(browser, session, **changes) -> dict:
         value = form[name].value()
         if isinstance(value, dt.datetime):
             value = value.strftime(FORM_DATETIME)  # shown in local time, as the page shows it
-        if value not in (None, False):
+        if value is not None and value is not False:  # 0 is a value (a score, no correction yet): sent
             data[name] = str(value)
     data.update({f"uses-{key}": str(value) for key, value in formset.management_form.initial.items()})
     for index, row in enumerate(formset.forms):
@@ -361,3 +361,23 @@ def test_only_those_caring_for_the_client_may_open_the_amend_page(client, owner,
     assert client.get(amend_url(signed)).status_code == 302
     client.force_login(owner)
     assert client.get(amend_url(signed)).status_code == 200
+
+
+def test_a_form_opened_before_someone_elses_correction_does_not_undo_it(client, maria, owner, signed):
+    """Opened (or restored from an autosave) before the owner's correction, the therapist's form is checked again
+    against the session as it stands, not saved over it."""
+    stale = amend_page_data(maria, signed, fatigue_after=6)
+    assert stale["based_on"] == "0"
+    client.force_login(owner)
+    assert client.post(amend_url(signed), amend_page_data(client, signed, pain_after=4)).status_code == 302
+
+    client.force_login(signed.therapist)
+    refused = client.post(amend_url(signed), stale)
+
+    assert refused.status_code == 200
+    assert "Someone recorded a correction to this session after you opened this form" in refused.content.decode()
+    assert SessionAmendment.objects.filter(session=signed).count() == 1
+    assert refused.context["form"]["based_on"].value() == "1"  # the next save is against what stands now
+    again = {**stale, "based_on": "1", "pain_after": "4"}  # checked: the owner's 4 kept, the fatigue corrected
+    assert client.post(amend_url(signed), again).status_code == 302
+    assert corrected(signed).pain_after == 4 and corrected(signed).fatigue_after == 6
