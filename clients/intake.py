@@ -227,6 +227,8 @@ ANSWER_SHAPES = {
     "emergency_contact": _contact(("name", "relationship", "phone")),
 }
 assert set(ANSWER_SHAPES) == set(INTAKE_FIELDS)  # noqa: S101 - a field without a shape is a programming error
+# Questions answered yes, no or "I'm not sure" (stored as None): the review shows None for these as "Not sure".
+YES_NO_FIELDS = frozenset(field for field, shape in ANSWER_SHAPES.items() if shape is _yes_no)
 
 
 def clean_answers(answers: Mapping[str, Any]) -> dict[str, Any]:

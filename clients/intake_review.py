@@ -26,7 +26,7 @@ from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from clients.body_regions import region_labels
-from clients.intake import ANSWER_SHAPES, _yes_no, intake_review
+from clients.intake import YES_NO_FIELDS, intake_review
 from clients.models import (
     INTAKE_PROFILE_FIELDS,
     ClearanceCondition,
@@ -145,14 +145,10 @@ def intake_only_answers(intake: Intake) -> list[tuple[str, str]]:
     return [(LABELS[f], answer_text(f, intake.answers[f])) for f in fields if f in intake.answers]
 
 
-# Questions answered "Yes", "No" or "I'm not sure" (stored as None; a question not reached has no key at all):
-# the ones clients/intake.py checks with its yes / no / not-sure shape.
-NOT_SURE_ANSWERS = frozenset(field for field, shape in ANSWER_SHAPES.items() if shape is _yes_no)
-
-
 def answer_text(field: str, value: Any) -> str:
     """An answer or a record value in words."""
-    if value is None and field in NOT_SURE_ANSWERS:
+    # None is "I'm not sure" for a yes / no question; a question not reached has no key at all.
+    if value is None and field in YES_NO_FIELDS:
         return "Not sure"
     if value is None or value == "":
         return "Not answered" if value is None else "—"
