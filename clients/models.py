@@ -361,10 +361,6 @@ class SelfReportQuerySet(models.QuerySet):
             qs = qs.filter(recorded_on__lte=end)
         return qs
 
-    def possible_relapses(self):
-        """Check-ins whose answers read as a possible relapse (clients/relapse.py)."""
-        return self.filter(triage=Triage.POSSIBLE_RELAPSE)
-
 
 class SelfReport(models.Model):
     """How the client felt on a day between sessions, recorded by the client in the portal."""
