@@ -19,8 +19,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from clients.body_regions import region_label
-from clients.models import Client, Consent, DiseasePhase, Intake, SelfReport, phase_label
+from clients.body_regions import region_label, region_labels
+from clients.models import ClearanceCondition, Client, Consent, DiseasePhase, Intake, SelfReport, phase_label
 from clients.selectors import consent_history
 from measures.selectors import Score, scores_for_client
 from practice.serialization import jsonable
@@ -205,6 +205,11 @@ PROFILE_FIELDS = (
     "edss",
     "heat_sensitive",
     "cold_sensitive",
+    # What the safety screen reads: the client's own record of it travels with them.
+    "conditions_needing_clearance",
+    "physician_clearance_on",
+    "reduced_sensation_regions",
+    "pressure_sore_regions",
     "goals",
 )
 
@@ -337,6 +342,12 @@ def consent_row(consent: Consent) -> dict[str, Any]:
 def profile_data(client: Client) -> dict[str, Any]:
     data = {name: jsonable(getattr(client, name)) for name in PROFILE_FIELDS}
     data["ms_type"] = client.get_ms_type_display()
+    # In words, as the record shows them (the session rows' regions are words too).
+    data["conditions_needing_clearance"] = [
+        str(ClearanceCondition(code).label) for code in client.conditions_needing_clearance
+    ]
+    data["reduced_sensation_regions"] = region_labels(client.reduced_sensation_regions)
+    data["pressure_sore_regions"] = region_labels(client.pressure_sore_regions)
     data["therapists"] = [t.get_full_name() or t.get_username() for t in client.therapists.all()]
     return data
 

@@ -174,3 +174,17 @@ def test_fhir_procedure_body_sites_are_the_front_torso_regions(client, therapist
     for slug, region, pressure in ROWS:
         name, pressure_words = factories.technique(slug).name, Pressure(pressure).label.lower()
         assert f"{name} ({region_label(region).lower()}, {pressure_words} pressure)" in procedure["code"]["text"]
+
+
+def test_my_data_carries_the_profile_the_safety_screen_reads(client, client_a):
+    """The client's own record.json holds the regions and conditions the safety screen reads, in words."""
+    client_a.reduced_sensation_regions = FRONT_TORSO[:2]
+    client_a.pressure_sore_regions = FRONT_TORSO[2:]
+    client_a.save()
+    client.force_login(client_a.user)
+
+    profile = json.loads(client.get(reverse("portal:export_file", args=["record.json"])).content)["profile"]
+
+    assert profile["reduced_sensation_regions"] == region_labels(FRONT_TORSO[:2])
+    assert profile["pressure_sore_regions"] == region_labels(FRONT_TORSO[2:])
+    assert profile["conditions_needing_clearance"] == [] and profile["physician_clearance_on"] is None
