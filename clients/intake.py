@@ -53,7 +53,7 @@ CONTACT_PART_MAX_LENGTH = 200
 def intake_due(client: Client, *, now: dt.datetime | None = None) -> bool:
     """Whether the client should fill in an intake: an update was requested, or none was submitted this year."""
     now = now or timezone.now()
-    if Intake.objects.for_client(client).in_progress().filter(requested_at__isnull=False).exists():
+    if Intake.objects.for_client(client).update_requested().exists():
         return True
     return not Intake.objects.for_client(client).submitted().filter(submitted_at__gt=now - INTAKE_VALID_FOR).exists()
 

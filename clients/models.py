@@ -472,6 +472,10 @@ class IntakeQuerySet(models.QuerySet):
     def waiting_for_review(self):
         return self.filter(status=IntakeStatus.SUBMITTED)
 
+    def update_requested(self):
+        """A therapist asked for an update and the client has not sent it yet (begun or not)."""
+        return self.in_progress().filter(requested_at__isnull=False)
+
     def delete(self):
         raise ClinicalRecordDeletionError("Intakes are part of the client's record and are never deleted.")
 

@@ -206,7 +206,7 @@ def record_clients() -> ClientQuerySet:
     clients = with_treatment_consent(with_intake_facts(with_latest_score(with_questionnaire_due(clients))))
     # The record's intake panel: an update asked for and not yet sent, and what the latest check-in's symptom
     # answers read as. Correlated subqueries (intake_one_open, self_report_one_per_day): no extra query.
-    requested = Intake.objects.in_progress().filter(client=OuterRef("pk"), requested_at__isnull=False)
+    requested = Intake.objects.update_requested().filter(client=OuterRef("pk"))
     return with_check_in_triage(clients.annotate(update_requested_at=Subquery(requested.values("requested_at")[:1])))
 
 
