@@ -32,17 +32,21 @@ def _uses_transactions(request) -> bool:
 
 @pytest.fixture(autouse=True)
 def _catalogue_and_roles(request):
-    """Data migrations seed techniques and roles; a transactional test's flush removes them, so restore."""
+    """Data migrations seed techniques, roles and the validated instruments; a transactional test's flush removes
+    them, so restore."""
     uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
         request.fixturenames
     )
     if not uses_db:
         return
     request.getfixturevalue("transactional_db" if _uses_transactions(request) else "db")
-    if Technique.objects.exists() and Group.objects.filter(name=OWNER).exists():
+    instruments = django_apps.get_model("measures", "Instrument").objects
+    if Technique.objects.exists() and Group.objects.filter(name=OWNER).exists() and instruments.exists():
         return
     import_module("sessions.migrations.0002_seed_techniques").seed(django_apps, None)
     import_module("practice.migrations.0001_roles").create_roles(django_apps, None)
+    if not instruments.exists():
+        import_module("measures.migrations.0002_seed_instruments").seed(django_apps, None)
 
 
 @pytest.fixture
