@@ -13,6 +13,13 @@ from practice.roles import OWNER, THERAPIST
 from sessions.models import SessionStatus, Technique, TechniqueUse, TreatmentSession
 
 PASSWORD = "correct-horse-battery-staple"
+# The follow-up answers of a check-in whose new symptom reads as a possible relapse (docs/relapse.md).
+POSSIBLE_RELAPSE_ANSWERS = {
+    "lasted_over_24_hours": "yes",
+    "days_since_last_relapse_began": "30_or_more",
+    "fever_or_infection": "no",
+    "explained_by_heat": "no",
+}
 _counter = itertools.count(1)
 
 

@@ -14,16 +14,12 @@ from clients.models import Phase, RelapseDismissal, SelfReport
 from clients.services import phase_start, self_report_record
 from practice.models import AuditEvent
 from sessions.models import TreatmentSession
+from tests import factories
 from tests.sessions.test_session_views import session_data
 
 pytestmark = pytest.mark.django_db
 
-POSSIBLE_RELAPSE = {
-    "lasted_over_24_hours": "yes",
-    "days_since_last_relapse_began": "30_or_more",
-    "fever_or_infection": "no",
-    "explained_by_heat": "no",
-}
+POSSIBLE_RELAPSE = factories.POSSIBLE_RELAPSE_ANSWERS
 OVERRIDE = "Spoke to the MS nurse: very light reflexology for comfort is fine today."
 
 

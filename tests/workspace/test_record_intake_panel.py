@@ -12,16 +12,12 @@ from django.utils import timezone
 
 from clients.intake import intake_start, intake_submit
 from clients.services import self_report_record
+from tests import factories
 from tests.workspace.test_intake_review import RECORD_QUERIES
 
 pytestmark = pytest.mark.django_db
 
-RELAPSE = {
-    "lasted_over_24_hours": "yes",
-    "days_since_last_relapse_began": "30_or_more",
-    "fever_or_infection": "no",
-    "explained_by_heat": "no",
-}
+RELAPSE = factories.POSSIBLE_RELAPSE_ANSWERS
 HEAT = RELAPSE | {"explained_by_heat": "yes"}
 UNSURE = RELAPSE | {"fever_or_infection": "unsure"}
 
