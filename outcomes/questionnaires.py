@@ -6,6 +6,10 @@ before or on the follow-up visit (the follow-up), two different questionnaires. 
 one nearest the visit counts (the latest submitted on or before it); scores are after corrections.
 The summary is the pain and fatigue one's: n, mean and sample SD at each end, mean change with its t-based 95%
 interval (outcomes.statistics). No share "better by the MCID" is given where the instrument has none published.
+
+The page reads the pairing stored with each visit (``outcomes.storage``, :func:`report_courses`).
+:func:`nearest_questionnaires` reads the same rule from the questionnaires themselves: the definition the drift
+test holds the stored pairing to, and the pairing of any other instrument.
 """
 
 import datetime as dt
@@ -101,9 +105,9 @@ def pair_courses(courses: Sequence[CourseRow], nearest: Mapping[Visit, Answered]
 def nearest_questionnaires(instrument: Instrument, visits: Iterable[Visit]) -> dict[Visit, Answered]:
     """For each visit, the latest submitted ``instrument`` of its client in [day - PAIRING_DAYS, day] (local days).
 
-    Each visit is one backward probe of questionnaire_submitted_idx (client, instrument, submitted_at, id): the
-    report reads the questionnaires it pairs, not every one the practice holds (a million at ten years). One query
-    picks them with their scores as submitted; one more reads the practice's few corrected ones
+    Each visit is one backward probe of questionnaire_submitted_idx (client, instrument, submitted_at, id; the score
+    rides along): it reads the questionnaires it pairs, not every one the practice holds (a million at ten years).
+    One query picks them with their scores as submitted; one more reads the practice's few corrected ones
     (``with_current_score``).
     """
     chosen = _latest_in_windows(instrument, sorted(set(visits)))
