@@ -29,8 +29,8 @@ from sessions.models import TreatmentSession
 # headline computed from the data as it stood before (even one stored a moment after the rewrite) is never read.
 HEADLINE_KEY = "outcomes:glance-headline:{generation}:{day}"
 GENERATION_KEY = "outcomes:glance-headline:generation"
-# The longest a headline is kept. The cache is per process unless a shared one is configured (CACHES), and the
-# bulk rebuild (manage.py rebuild_outcomes) sends no signal: either may leave a stale headline this long at most.
+# The longest a headline is kept. The cache is per process unless a shared one is configured (CACHES): a rewrite
+# in one process (a session signed there, or manage.py rebuild_outcomes) may leave another's stale this long at most.
 HEADLINE_SECONDS = 10 * 60
 
 

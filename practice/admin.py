@@ -165,23 +165,6 @@ class TherapistFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.field: int(value)})
 
 
-class NonEmptyTextFilter(admin.SimpleListFilter):
-    """Yes/no on whether a text field holds anything (a reason given, say)."""
-
-    field = ""
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            # NOT (field = ''): the form a partial index on "field <> ''" is matched by.
-            return queryset.exclude(**{self.field: ""})
-        if self.value() == "no":
-            return queryset.filter(**{self.field: ""})
-        return queryset
-
-
 class ActorFilter(admin.SimpleListFilter):
     title = "actor (username)"
     parameter_name = "actor"

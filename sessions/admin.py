@@ -169,7 +169,7 @@ class OverrideFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.saved_over_stop()
         if self.value() == "no":
-            return queryset.exclude(pk__in=TreatmentSession.objects.saved_over_stop().values("pk"))
+            return queryset.not_saved_over_stop()
         return queryset
 
 

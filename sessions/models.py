@@ -180,14 +180,11 @@ class TreatmentSessionQuerySet(models.QuerySet):
         the stop: it went ahead against one. The one definition for the admin's column and filter and the
         owner's counts; the union reads session_override_started_idx and the few amendments.
         """
-        own = TreatmentSession.objects.exclude(safety_override_reason="").order_by().values("pk")
-        corrected = (
-            SessionAmendment.objects.filter(changes__has_key=OVERRIDE_REASON)
-            .exclude(**{f"changes__{OVERRIDE_REASON}__to": ""})
-            .order_by()
-            .values("session_id")
-        )
-        return self.filter(pk__in=own.union(corrected))
+        return self.filter(pk__in=_saved_over_stop_ids())
+
+    def not_saved_over_stop(self):
+        """The rest: sessions that never went ahead against a stop (the admin filter's "no")."""
+        return self.exclude(pk__in=_saved_over_stop_ids())
 
     def with_corrections(self):
         """Prefetch each session's amendments, oldest first, in one query for the lot: ``sessions.corrections``
@@ -197,6 +194,18 @@ class TreatmentSessionQuerySet(models.QuerySet):
 
     def delete(self):
         raise ClinicalRecordDeletionError("Treatment sessions are clinical records and are never deleted.")
+
+
+def _saved_over_stop_ids():
+    """The ids of ``saved_over_stop``: sessions with a reason of their own, and the corrections saved with one."""
+    own = TreatmentSession.objects.exclude(safety_override_reason="").order_by().values("pk")
+    corrected = (
+        SessionAmendment.objects.filter(changes__has_key=OVERRIDE_REASON)
+        .exclude(**{f"changes__{OVERRIDE_REASON}__to": ""})
+        .order_by()
+        .values("session_id")
+    )
+    return own.union(corrected)
 
 
 class TreatmentSession(ScoreChanges, models.Model):
