@@ -127,7 +127,7 @@ def _fill_sign_in(driver: webdriver.Chrome, live_server, username: str, password
     button = driver.find_element("css selector", "button[type=submit]")
     button.click()
     # Wait for the next page: sign-in does real work (throttling, audit) before it redirects.
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, 10).until(page_replaced(button))
 
 
 def page_replaced(old_page):
