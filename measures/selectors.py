@@ -92,23 +92,34 @@ def scores_for_client(client: Client, start: dt.date | None = None, end: dt.date
         responses = responses.filter(submitted_at__date__gte=start)
     if end:
         responses = responses.filter(submitted_at__date__lte=end)
-    return [
-        Score(
-            instrument_code=r.instrument.code,
-            instrument_name=r.instrument.name,
-            short_name=r.instrument.short_name,
-            completed_on=timezone.localdate(r.submitted_at),
-            score=r.current_score,  # type: ignore[attr-defined]  # with_current_score()
-            score_min=r.instrument.score_min,
-            score_max=r.instrument.score_max,
-            mcid=r.instrument.mcid,
-            higher_is_worse=r.instrument.higher_is_worse,
-            response_id=r.pk,
-            amended=r.is_amended,  # type: ignore[attr-defined]  # likewise
-            original_score=r.score,
-        )
-        for r in responses.order_by("submitted_at", "pk")
-    ]
+    return [_score(r) for r in responses.order_by("submitted_at", "pk")]
+
+
+def newest_score(client: Client) -> Score | None:
+    """The client's newest submitted questionnaire, any instrument (after corrections), or None. One query."""
+    newest = (
+        responses_for_client(client).filter(status=ResponseStatus.SUBMITTED).order_by("-submitted_at", "-pk").first()
+    )
+    return None if newest is None else _score(newest)
+
+
+def _score(response: QuestionnaireResponse) -> Score:
+    """A response from :func:`responses_for_client` (its instrument and current score loaded) as a Score."""
+    instrument = response.instrument
+    return Score(
+        instrument_code=instrument.code,
+        instrument_name=instrument.name,
+        short_name=instrument.short_name,
+        completed_on=timezone.localdate(response.submitted_at),
+        score=response.current_score,  # type: ignore[attr-defined]  # with_current_score()
+        score_min=instrument.score_min,
+        score_max=instrument.score_max,
+        mcid=instrument.mcid,
+        higher_is_worse=instrument.higher_is_worse,
+        response_id=response.pk,
+        amended=response.is_amended,  # type: ignore[attr-defined]  # likewise
+        original_score=response.score,
+    )
 
 
 def latest_scores(client: Client) -> list[Score]:
@@ -210,23 +221,3 @@ def with_questionnaire_due(clients: ClientsT, today: dt.date | None = None) -> C
     today = today or timezone.localdate()
     any_due = Exists(Instrument.objects.active().filter(_due(OuterRef("pk"), today, OuterRef(OuterRef("pk")))))
     return clients.annotate(questionnaire_due=_flag(Q(any_due)))
-
-
-def with_latest_score(clients: ClientsT) -> ClientsT:
-    """Annotate the client's newest submitted questionnaire (any instrument), in the same query: ``latest_q_name``,
-    ``latest_q_score`` (after corrections), ``latest_q_max``, ``latest_q_at`` (None without one), and ``latest_q_id``,
-    ``latest_q_amended``, ``latest_q_original`` (the score as submitted) for the record's "corrected" mark."""
-    latest = (
-        QuestionnaireResponse.objects.filter(client=OuterRef("pk"), status=ResponseStatus.SUBMITTED)
-        .with_current_score()
-        .order_by("-submitted_at", "-pk")[:1]
-    )
-    return clients.annotate(
-        latest_q_name=Subquery(latest.values("instrument__short_name")),
-        latest_q_score=Subquery(latest.values("current_score")),
-        latest_q_max=Subquery(latest.values("instrument__score_max")),
-        latest_q_at=Subquery(latest.values("submitted_at")),
-        latest_q_id=Subquery(latest.values("pk")),
-        latest_q_amended=Subquery(latest.values("is_amended")),
-        latest_q_original=Subquery(latest.values("score")),
-    )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from clients.intake_review import relapse_reported_at, with_check_in_triage, with_relapse_facts
 from clients.models import Client, ClientQuerySet, DiseasePhase, Intake, Phase, phase_label
 from clients.selectors import with_latest_self_reports
-from measures.selectors import with_latest_score, with_questionnaire_due
+from measures.selectors import with_questionnaire_due
 from sessions.drafts import draft_age_days, draft_age_label
 from sessions.models import TreatmentSession
 from sessions.safety import Finding
@@ -203,7 +203,7 @@ def record_clients() -> ClientQuerySet:
     Pass it to ``clients.selectors.client_for_user``, which scopes it to who asks.
     """
     clients = with_latest_self_reports(with_last_session(Client.objects.with_current_phase().select_related("user")))
-    clients = with_treatment_consent(with_intake_facts(with_latest_score(with_questionnaire_due(clients))))
+    clients = with_treatment_consent(with_intake_facts(with_questionnaire_due(clients)))
     # The record's intake panel: an update asked for and not yet sent, and what the latest check-in's symptom
     # answers read as. Correlated subqueries (intake_one_open, self_report_one_per_day): no extra query.
     requested = Intake.objects.update_requested().filter(client=OuterRef("pk"))

@@ -19,6 +19,7 @@ from clients.body_regions import region_labels
 from clients.forms import ClientProfileForm, PhaseEndForm, PhaseStartForm
 from clients.models import ClearanceCondition, Client, DiseasePhase, Goal, phase_label
 from clients.selectors import client_for_user
+from measures.selectors import newest_score
 from portal.fhir import CLINICIAN, bundle_response, client_bundle
 from portal.invitations import portal_invitation_possible
 from practice import audit
@@ -83,6 +84,7 @@ def _record_context(request: HttpRequest, client: Client) -> dict:
         "can_invite": portal_invitation_possible(client),
         # The intake, consent and reported-relapse panel (workspace/intake_review.py).
         "treatment_consent_missing": selectors.treatment_consent_missing(client),
+        "newest_score": newest_score(client),
         "is_owner": is_owner(request.user),
     }
 

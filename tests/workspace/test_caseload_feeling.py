@@ -15,6 +15,7 @@ from django.urls import reverse
 from clients.services import self_report_record
 from tests import factories
 from tests.workspace.test_caseload_drafts import CASELOAD_QUERIES
+from tests.workspace.test_intake_review import RECORD_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -166,9 +167,3 @@ def test_the_record_query_count_is_pinned_and_does_not_grow_with_the_diary(maria
         feel(client_a, day, pain=day % 10, fatigue=day % 7, note=f"Day {day}.")
     with django_assert_num_queries(RECORD_QUERIES):
         maria.get(url)
-
-
-# The web session, the user and their roles; the client (with phase, last session and latest entries as
-# subqueries), its phases, the session count (no page of sessions: there are none), its therapists; the audit
-# event (3); the page's check for the signed-in person's own client record.
-RECORD_QUERIES = 11
