@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "workspace",
     "outcomes",
     "devtools",
+    # Django's own form templates, for FORM_RENDERER below.
+    "django.forms",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +151,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms render with the project's templates, so templates/django/forms/ can draw a select's options inline.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 WSGI_APPLICATION = "practice.wsgi.application"
 
