@@ -122,14 +122,6 @@ def _score(response: QuestionnaireResponse) -> Score:
     )
 
 
-def latest_scores(client: Client) -> list[Score]:
-    """The newest score of each instrument the client has answered, in instrument order."""
-    latest: dict[str, Score] = {}
-    for score in scores_for_client(client):
-        latest[score.instrument_code] = score
-    return [latest[code] for code in sorted(latest)]
-
-
 def _window_start(today: dt.date, days: int) -> dt.datetime:
     """The first moment of the ``days`` local days ending with ``today``."""
     return local_midnight(today - dt.timedelta(days=days - 1))

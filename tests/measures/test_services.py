@@ -184,7 +184,13 @@ def test_scores_for_client_are_oldest_first_within_the_range(client_a):
     assert [s.score for s in selectors.scores_for_client(client_a, start=start)] == [3, 1]
     end = timezone.localdate() - dt.timedelta(days=1)
     assert [s.score for s in selectors.scores_for_client(client_a, start=start, end=end)] == [3]
-    assert [s.score for s in selectors.latest_scores(client_a)] == [1]
+    newest = selectors.newest_score(client_a)
+    assert newest is not None and newest.score == 1 and newest.completed_on == timezone.localdate()
+
+
+def test_a_client_without_a_submitted_questionnaire_has_no_newest_score(client_a):
+    questionnaire_start(client=client_a, instrument=make_instrument(), entered_by=client_a.user)  # in progress
+    assert selectors.newest_score(client_a) is None
 
 
 # --- who is due
