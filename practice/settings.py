@@ -173,6 +173,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _database["CONN_MAX_AGE"] = 0
 else:
+    # Django's backend, reading timestamps with psycopg's compiled loader (practice/postgres/base.py says why).
+    _database["ENGINE"] = "practice.postgres"
     # Behind PgBouncer in transaction mode server-side cursors break; see the README on production.
     _database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
     # No JIT: PostgreSQL compiles any query whose estimated cost passes jit_above_cost, and a correlated subquery

@@ -1,7 +1,7 @@
 """Measuring a page: timed requests through the whole middleware, the queries they make, and two floors.
 
 - *bare*: a view that returns an empty response, through the same middleware as the same user;
-- *raw fetch*: the page's hand-written SQL (``Page.raw``) run on the driver's own cursor in autocommit, nothing
+- *raw fetch*: the page's hand-written SQL (``Page.raw``) run on a plain driver connection in autocommit, nothing
   else (see ``run_raw``).
 
 Each page's CPU per request (this process: the view, templates, the driver; not the database server) is
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, reset_queries, transaction
 from django.http import HttpRequest, HttpResponse
@@ -67,11 +68,14 @@ def measure(
         PRACTICE_REQUIRE_2FA=False,
     ):
         bench = Bench(data, repeat=repeat, warmup=warmup, log=log)
-        for page in pages:
-            if only and only.lower() not in page.name.lower():
-                continue
-            log(f"  {page.name}...")
-            results.append(bench.run(page))
+        try:
+            for page in pages:
+                if only and only.lower() not in page.name.lower():
+                    continue
+                log(f"  {page.name}...")
+                results.append(bench.run(page))
+        finally:
+            close_plain_connections()
     return results, dict(bench.bare)
 
 
@@ -103,9 +107,10 @@ def timed(call: Callable[[], Any], repeat: int, warmup: int, cpu: list[float] | 
 def run_raw(statements: Statements) -> None:
     """Run a raw fetch and read every row: the floor a page's own reads cannot beat.
 
-    A read-only fetch runs on the driver's own cursor (psycopg or sqlite3), in autocommit, with no Django
-    cursor wrapper and no transaction around it: the cheapest way to get those rows. Only a fetch that
-    writes runs inside a transaction, so that what it writes can be rolled back.
+    A read-only fetch runs on a plain driver connection (psycopg's or sqlite3's own, ``plain_connection``), in
+    autocommit, with no Django cursor wrapper, adapters or transaction around it: the cheapest way to get those
+    rows. Only a fetch that writes runs on Django's connection inside a transaction, so that what it writes can
+    be rolled back.
     """
     writes = any(sql.lstrip().upper().startswith("INSERT") for sql, _params in statements)
     if writes:
@@ -114,14 +119,44 @@ def run_raw(statements: Statements) -> None:
                 _fetch_all(cursor, statements)
             transaction.set_rollback(True)
         return
-    connection.ensure_connection()
-    raw_cursor = connection.connection.cursor()
+    raw_cursor = plain_connection().cursor()
     try:
         if connection.vendor == "sqlite":  # sqlite3's own placeholders
             statements = [(sql.replace("%s", "?"), params) for sql, params in statements]
         _fetch_all(raw_cursor, statements)
     finally:
         raw_cursor.close()
+
+
+_plain_connections: dict[tuple, psycopg.Connection] = {}
+
+
+def plain_connection() -> Any:
+    """The driver's own connection to the database Django uses, as a hand-written script would open it.
+
+    On PostgreSQL: psycopg with its default adapters (Django's connection carries its own, slower timestamp
+    loader), in autocommit, with the session settings Django's connection has (time zone, no JIT), opened once.
+    On SQLite: Django's sqlite3 connection itself, which has no adapters of Django's in the way.
+    """
+    connection.ensure_connection()
+    if connection.vendor != "postgresql":
+        return connection.connection
+    params = connection.settings_dict
+    key = (params["NAME"], params["USER"], params["HOST"], params["PORT"])
+    plain = _plain_connections.get(key)
+    if plain is None or plain.closed:
+        options = " ".join([params.get("OPTIONS", {}).get("options", ""), f"-c TimeZone={connection.timezone_name}"])
+        given = {"dbname": params["NAME"], "user": params["USER"], "password": params["PASSWORD"]}
+        given |= {"host": params["HOST"], "port": params["PORT"], "options": options.strip()}
+        plain = psycopg.connect(autocommit=True, **{name: value for name, value in given.items() if value})
+        _plain_connections[key] = plain
+    return plain
+
+
+def close_plain_connections() -> None:
+    """Close what ``plain_connection`` opened (a test database cannot be dropped while one is open)."""
+    while _plain_connections:
+        _plain_connections.popitem()[1].close()
 
 
 def _fetch_all(cursor: Any, statements: Statements) -> None:

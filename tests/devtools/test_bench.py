@@ -174,7 +174,30 @@ def test_a_read_only_raw_fetch_runs_on_the_drivers_own_cursor_not_djangos(monkey
     with monkeypatch.context() as patched:
         patched.setattr(conn, "cursor", no_django_cursor)
         patched.setattr(harness.transaction, "atomic", no_django_cursor)
-        harness.run_raw([("SELECT %s", [1])])
+        try:
+            harness.run_raw([("SELECT %s", [1])])
+        finally:
+            harness.close_plain_connections()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL: Django's connection has adapters of its own")
+def test_on_postgresql_the_raw_fetch_uses_a_plain_psycopg_connection_not_djangos(db):
+    """A hand-written script would not load timestamps with Django's pure-Python loader: neither does the floor."""
+    import psycopg
+    from psycopg.pq import Format
+
+    plain = harness.plain_connection()
+    try:
+        connection.ensure_connection()
+        assert plain is not connection.connection and plain.autocommit
+        assert plain.adapters.get_loader(1184, Format.TEXT) is psycopg.adapters.get_loader(1184, Format.TEXT)
+        with plain.cursor() as cursor:
+            cursor.execute("SHOW TimeZone")
+            assert cursor.fetchone() == ("UTC",)  # the session Django's connection has, so timestamps read alike
+        assert harness.plain_connection() is plain  # opened once
+    finally:
+        harness.close_plain_connections()
+    assert plain.closed
 
 
 @pytest.mark.django_db
