@@ -17,7 +17,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from practice import audit
-from practice.roles import is_staff_member
+from practice.roles import is_client, is_staff_member
 
 # One message for every refusal, so that a 404 never tells "not yours" from "no such thing".
 NOT_FOUND = "No such page."
@@ -55,7 +55,7 @@ def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if getattr(request.user, "client_profile", None) is None or is_staff_member(request.user):
+        if not is_client(request.user):
             _refuse_page(request)
         return view(request, *args, **kwargs)
 

@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from practice.roles import is_owner, is_therapist
+from practice.roles import is_client, is_owner, is_therapist
 
 
 def roles(request: HttpRequest) -> dict[str, bool]:
@@ -8,5 +8,5 @@ def roles(request: HttpRequest) -> dict[str, bool]:
     return {
         "user_is_owner": is_owner(user),
         "user_is_therapist": is_therapist(user),
-        "user_is_client": user.is_authenticated and hasattr(user, "client_profile"),
+        "user_is_client": is_client(user),
     }

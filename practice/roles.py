@@ -22,3 +22,13 @@ def is_therapist(user) -> bool:
 def is_staff_member(user) -> bool:
     """Owners and therapists: the people who may open client records."""
     return is_owner(user) or is_therapist(user)
+
+
+def is_client(user) -> bool:
+    """A client with a linked record who is not also staff: who the portal is for.
+
+    Staff come first: their check reads the roles already loaded, so a therapist's pages ask for no client record.
+    """
+    if not user.is_authenticated or is_staff_member(user):
+        return False
+    return getattr(user, "client_profile", None) is not None

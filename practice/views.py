@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from practice.autosave import MAX_BYTES, TOO_BIG, AutosaveRefused, autosave_store, clock, refresh_idle_clock
-from practice.roles import is_owner, is_therapist
+from practice.roles import is_client, is_owner, is_therapist
 
 
 @require_GET
@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("admin:index")
     if is_therapist(user):
         return redirect("clients:caseload")
-    if hasattr(user, "client_profile"):
+    if is_client(user):
         return redirect("portal:home")
     return render(request, "home.html")
 

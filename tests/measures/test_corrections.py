@@ -135,8 +135,8 @@ def test_the_pages_cost_a_fixed_number_of_queries(maria, client_a, therapist, dj
         maria.get(amend)
 
 
-DETAIL_QUERIES = 11
-AMEND_QUERIES = 10
+DETAIL_QUERIES = 10
+AMEND_QUERIES = 9
 
 
 def test_a_therapist_who_does_not_care_for_the_client_gets_a_404(client, other_therapist, client_a):

@@ -21,9 +21,9 @@ from tests.outcomes.helpers import rebuild, visit, weekly
 OWN_REASON = "Cleared by her neurologist on the phone this morning."
 CORRECTION_REASON = "Stones were lukewarm, the client asked for them; skin checked before and after."
 
-# The index page: session and user (2), permissions for the sections (2), roles and portal profile for the
-# menu (2), the glance (4) and Django's recent actions (1); the outcomes headline from the cache (none).
-INDEX_QUERIES = 11
+# The index page: session and user (2), permissions for the sections (2), roles for the menu (1), the glance
+# (4) and Django's recent actions (1); the outcomes headline from the cache (none).
+INDEX_QUERIES = 10
 # The first index of the day, or the first after a client's stored visits were rewritten, computes the headline.
 HEADLINE_QUERIES = 1
 # A Wednesday: its week runs from Monday 15 June 00:00 to Monday 22 June 00:00, local time.

@@ -51,3 +51,26 @@ def test_right_password_lands_a_therapist_on_the_caseload(client, therapist):
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == reverse("clients:caseload")
     assert int(client.session["_auth_user_id"]) == therapist.pk
+
+
+def test_a_client_sees_the_portal_links_and_a_therapists_page_asks_for_no_client_record(client, client_a, therapist):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(client_a.user)
+    assert 'href="/portal/"' in client.get("/accounts/password_change/").content.decode()
+
+    client.force_login(therapist)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/accounts/password_change/").content.decode()
+    assert 'href="/portal/"' not in page
+    assert not [q["sql"] for q in queries if '"clients_client"' in q["sql"]]
+
+
+def test_staff_with_a_client_record_get_no_portal_links_the_portal_would_refuse(client, client_a, therapist):
+    """The portal is for clients who are not staff (practice.access.client_required); the menu says the same."""
+    client_a.user.groups.add(*therapist.groups.all())
+    client.force_login(client_a.user)
+    assert client.get("/").headers["Location"] == "/clients/"
+    assert 'href="/portal/"' not in client.get("/clients/").content.decode()
+    assert client.get("/portal/").status_code == 404

@@ -109,7 +109,7 @@ def test_the_new_session_form_costs_no_query_for_the_consent(client, therapist, 
 
 
 # As tests/sessions/test_session_views.py pins it: the consent is read with the client, the relapse with the phase.
-NEW_FORM_QUERIES = 10
+NEW_FORM_QUERIES = 9
 
 
 def test_the_demo_gives_its_clients_consent_even_those_seeded_before_consents(db):
@@ -206,7 +206,7 @@ def test_a_draft_page_reads_the_consent_once(client, therapist, unconsented, dra
 
 
 # The signed session's page (tests/sessions/test_session_views.py, 10) and the draft's consent, read once.
-DRAFT_PAGE_QUERIES = 11
+DRAFT_PAGE_QUERIES = 10
 
 
 def test_without_any_consent_to_treatment_text_the_rule_waits_for_the_owner(client, therapist, client_a):

@@ -336,9 +336,9 @@ def test_unknown_client_is_a_404(client, owner):
 
 # --- queries
 
-# Session, user, role groups, the client, the portal-profile check in the nav, five for the report,
-# one for the questionnaire scores, and three for the audit event (practice.audit.record).
-PAGE_QUERIES = 14
+# Session, user, role groups, the client, five for the report, one for the questionnaire scores, and three for
+# the audit event (practice.audit.record). The menu asks staff for no client record (practice.roles.is_client).
+PAGE_QUERIES = 13
 
 
 def _queries_for(client, url) -> int:

@@ -110,6 +110,5 @@ def test_the_drafts_cost_one_query_however_many(client, therapist, client_a, dja
 
 
 # The web session, the user and their roles, the paginator's count, the drafts, one page of clients (with their
-# phase, last session and latest "How I feel today" entries as subqueries), and the page's check for the signed-in
-# person's own client record.
-CASELOAD_QUERIES = 7
+# phase, last session and latest "How I feel today" entries as subqueries).
+CASELOAD_QUERIES = 6

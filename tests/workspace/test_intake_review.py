@@ -173,15 +173,15 @@ def test_the_caseload_and_record_query_counts_do_not_grow_with_intakes(maria, th
         maria.get(url)
 
 
-# The web session, the user and roles, the client, the intake (with its reviewer), the audit event (3), the
-# signed-in person's own client record; the same however many answers and regions.
-REVIEW_QUERIES = 9
+# The web session, the user and roles, the client, the intake (with its reviewer), the audit event (3); the same
+# however many answers and regions.
+REVIEW_QUERIES = 8
 # As tests/workspace/test_caseload_drafts.py: the waiting intake and relapse facts are subqueries of the page.
-CASELOAD_QUERIES = 7
+CASELOAD_QUERIES = 6
 # The web session, the user and roles; the client (its phase, last session, latest entries, intake and relapse
 # facts as subqueries), its phases, the session count, its therapists, the newest questionnaire score; the audit
-# event (3); the signed-in person's own client record.
-RECORD_QUERIES = 12
+# event (3).
+RECORD_QUERIES = 11
 
 
 # --- the client's export and FHIR bundle carry the intakes and consents ---------------------------------------

@@ -69,8 +69,8 @@ def test_the_pdf_of_a_client_with_no_sessions_is_one_page(client, owner, client_
 
 
 # The signed-in user, their session and roles, the client; two trend reports of five queries each; the current
-# phase, the therapists, the questionnaire scores; the audit event (three); the menu's "is this a client?".
-QUERIES = 21
+# phase, the therapists, the questionnaire scores; the audit event (three).
+QUERIES = 20
 
 
 def test_query_count_is_pinned_and_does_not_grow_with_sessions(client, therapist, client_a, django_assert_num_queries):
