@@ -14,10 +14,13 @@ the viewer's left, and mirrored for the other side. Seen from the front the clie
 on the viewer's left; seen from the back their left side is.
 """
 
+import html
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
 from clients.body_regions import BodyRegion, region_labels
 
@@ -55,7 +58,7 @@ class Geometry:
     def centre_x(self) -> float:
         return self.a if self.kind == "ellipse" else self.a + self.c / 2
 
-    @property
+    @cached_property  # drawn on every map: worked out once per shape
     def path(self) -> str:
         if self.kind == "ellipse":
             cx, cy, rx, ry = self.a, self.b, self.c, self.d
@@ -170,6 +173,28 @@ def _draw(shape: Shape, *, reduced: set, sores: set, selected: set) -> DrawnShap
     )
 
 
+def _paths(shapes: list[DrawnShape], *, view: str, view_label: str, map_id: str, interactive: bool) -> SafeString:
+    """The view's region shapes as SVG paths: a map has some forty, a portal page ten maps, and a template loop over
+    them cost a millisecond per map. Titles are text and escaped; the rest are this module's own identifiers,
+    numbers and class names."""
+    seen_from = html.escape(view_label.lower())
+    paths = []
+    for shape in shapes:
+        title = html.escape(shape.title)
+        fill = f' fill="url(#{map_id}-{shape.pattern})"' if shape.pattern else ""
+        controls = (
+            f' tabindex="0" role="button" aria-pressed="{"true" if shape.selected else "false"}"'
+            f' aria-label="{title} ({seen_from} view)"'
+            if interactive
+            else ""
+        )
+        paths.append(
+            f'<path class="{shape.css_class}" d="{shape.path}" data-region="{shape.region}" data-view="{view}"'
+            f"{fill}{controls}><title>{title}</title></path>"
+        )
+    return mark_safe("\n".join(paths))  # noqa: S308  # the titles escaped above; nothing else is text
+
+
 def _summary(label: str, codes: list[str]) -> str:
     return f"{label}: {', '.join(region_labels(codes)) if codes else 'none recorded'}"
 
@@ -185,22 +210,25 @@ def body_map(
     """Render the body map; regions in ``reduced`` and ``sores`` are marked, ``selected`` highlighted."""
     reduced, sores, selected = list(reduced or []), list(sores or []), list(selected or [])
     state = {"reduced": set(reduced), "sores": set(sores), "selected": set(selected)}
-    views = [
-        {
-            "name": view,
-            "label": view_label,
-            "offset": index * (FIGURE_WIDTH + FIGURE_GAP),
-            "centre": index * (FIGURE_WIDTH + FIGURE_GAP) + FIGURE_WIDTH / 2,
-            "outline": FRONT_TORSO.path if view == FRONT else "",
-            "left_marker": "R" if view == FRONT else "L",
-            "right_marker": "L" if view == FRONT else "R",
-            "shapes": [_draw(shape, **state) for shape in SHAPES if shape.view == view],
-        }
-        for index, (view, view_label) in enumerate(VIEWS.items())
-    ]
+    map_id = f"body-map-{uuid.uuid4().hex[:8]}"
+    views = []
+    for index, (view, view_label) in enumerate(VIEWS.items()):
+        shapes = [_draw(shape, **state) for shape in SHAPES if shape.view == view]
+        views.append(
+            {
+                "name": view,
+                "label": view_label,
+                "offset": index * (FIGURE_WIDTH + FIGURE_GAP),
+                "centre": index * (FIGURE_WIDTH + FIGURE_GAP) + FIGURE_WIDTH / 2,
+                "outline": FRONT_TORSO.path if view == FRONT else "",
+                "left_marker": "R" if view == FRONT else "L",
+                "right_marker": "L" if view == FRONT else "R",
+                "paths": _paths(shapes, view=view, view_label=str(view_label), map_id=map_id, interactive=interactive),
+            }
+        )
     summary = [_summary("Reduced sensation", reduced), _summary("Pressure sores", sores)]
     return {
-        "map_id": f"body-map-{uuid.uuid4().hex[:8]}",
+        "map_id": map_id,
         "views": views,
         "width": len(VIEWS) * FIGURE_WIDTH + (len(VIEWS) - 1) * FIGURE_GAP,
         "height": FIGURE_HEIGHT + FIGURE_TOP,
