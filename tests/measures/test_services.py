@@ -304,3 +304,18 @@ def test_the_caseload_annotation_agrees_with_due_for_clients(client_a, client_b,
     flags = dict(selectors.with_questionnaire_due(Client.objects.all()).values_list("pk", "questionnaire_due"))
     assert flags == {client_a.pk: True, client_b.pk: False}
     assert set(selectors.due_for_clients([client_a.pk, client_b.pk], timezone.localdate())) == {client_a.pk}
+
+
+def test_the_caseload_annotation_is_built_once_a_day_and_still_reads_the_instruments(client_a, therapist):
+    from clients.models import Client
+
+    today = timezone.localdate()
+    flag = lambda: Client.objects.filter(pk=client_a.pk).annotate(  # noqa: E731
+        due=selectors._any_instrument_due(today, timezone.get_current_timezone_name())
+    )
+    submitted(client_a, mfis5(), [0, 0, 0, 0, 0], by=therapist, days_ago=3)
+    assert selectors._any_instrument_due(today, "UTC") is selectors._any_instrument_due(today, "UTC")
+    assert not flag().get().due
+    make_instrument()  # a new active instrument client_a has never answered: due, through the same expression
+    assert flag().get().due
+    assert selectors.with_questionnaire_due(Client.objects.filter(pk=client_a.pk), today).get().questionnaire_due
