@@ -265,7 +265,11 @@ class TreatmentSession(ScoreChanges, models.Model):
         indexes = [
             models.Index(fields=["client", "started_at"], name="session_client_started_idx"),
             models.Index(fields=["therapist", "started_at"], name="session_therapist_started_idx"),
-            models.Index(fields=["started_at"], name="session_started_idx"),
+            # Covering (PostgreSQL): the admin's capped count of a date range with an unselective filter (signed, not
+            # over a stop) reads index entries only. Without status and id here, PostgreSQL read the table from its
+            # start until 10,001 rows matched: 4,000 blocks for a year of signed sessions, seconds when not cached.
+            # SQLite builds it without the included columns.
+            models.Index(fields=["started_at"], name="session_started_idx", include=["id", "status"]),
             # Small partial indexes for the owner's admin (drafts to sign, sessions saved over a safety stop):
             # a few thousand rows each at millions of sessions, where session_started_idx would be read whole.
             models.Index(
