@@ -144,8 +144,8 @@ def format_markdown(report: dict[str, Any]) -> str:
         f" on {meta.get('machine', 'not recorded')};"
         f" {meta['database']['vendor']} with {size}; each page {meta['repeat']} times after {meta['warmup']} warm-up"
         " requests. Server time in ms; x bare: times an empty view through the same middleware"
-        f" ({', '.join(f'{role} {ms:.1f} ms' for role, ms in report['bare_ms'].items())}); x raw: times a plain"
-        " cursor's fetch of the page's rows.",
+        f" ({', '.join(f'{role} {ms:.1f} ms' for role, ms in report['bare_ms'].items())}); x raw: times the fetch of"
+        " the page's rows on a plain driver connection (psycopg's own, on PostgreSQL).",
         "",
         "| page | median | p95 | queries | x bare | x raw | KB | target | met |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
