@@ -68,11 +68,21 @@ def prepare(*, audit_events: int = DEFAULT_AUDIT_EVENTS, log: Callable[[str], No
     return BenchData(therapist, owner, portal_user, by_size, form_client, caseload, events)
 
 
-def data_set_size() -> dict[str, int]:
+def newest_session_id() -> int:
+    """The id of the newest session (one index probe), 0 with none: what ``data_set_size`` counts up to."""
+    return TreatmentSession.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def data_set_size(sessions_up_to: int | None = None) -> dict[str, int]:
+    """Rows of the big tables; sessions (and their technique rows) up to the id ``sessions_up_to`` if given."""
+    sessions = TreatmentSession.objects.all()
+    uses = TechniqueUse.objects.all()
+    if sessions_up_to is not None:
+        sessions, uses = sessions.filter(pk__lte=sessions_up_to), uses.filter(session_id__lte=sessions_up_to)
     return {
         "clients": Client.objects.count(),
-        "sessions": TreatmentSession.objects.count(),
-        "technique_uses": TechniqueUse.objects.count(),
+        "sessions": sessions.count(),
+        "technique_uses": uses.count(),
         "phases": DiseasePhase.objects.count(),
         "audit_events": AuditEvent.objects.count(),
     }

@@ -108,7 +108,7 @@ class TestBench:
         assert meta["database"]["vendor"] == connection.vendor
         assert meta["data_set"]["clients"] == Client.objects.count()
         assert meta["data_set"]["phases"] == DiseasePhase.objects.count()
-        # Counted before measuring: the session form POST page then saved the only new sessions.
+        # The data set measured against: the session form POST page's new sessions are not in it.
         posted = TreatmentSession.objects.filter(subjective=harness.POST_MARKER)
         assert posted.exists()
         assert meta["data_set"]["sessions"] == TreatmentSession.objects.count() - posted.count()
