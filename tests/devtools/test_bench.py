@@ -186,11 +186,14 @@ def test_on_postgresql_the_raw_fetch_uses_a_plain_psycopg_connection_not_djangos
     import psycopg
     from psycopg.pq import Format
 
+    from practice.postgres.base import TIMESTAMPTZ_OID
+
     plain = harness.plain_connection()
     try:
         connection.ensure_connection()
         assert plain is not connection.connection and plain.autocommit
-        assert plain.adapters.get_loader(1184, Format.TEXT) is psycopg.adapters.get_loader(1184, Format.TEXT)
+        timestamptz = plain.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        assert timestamptz is psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
         with plain.cursor() as cursor:
             cursor.execute("SHOW TimeZone")
             assert cursor.fetchone() == ("UTC",)  # the session Django's connection has, so timestamps read alike

@@ -9,13 +9,15 @@ from django.db.backends.postgresql.psycopg_any import get_adapters_template
 from django.test.utils import override_settings
 from psycopg.pq import Format
 
+from practice.postgres.base import TIMESTAMPTZ_OID
+
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend only"),
 ]
 
-TIMESTAMPTZ_OID = 1184
 MOMENTS = ("2014-10-24 10:30:00+00", "2026-03-29 00:59:59.999999+00", "2026-03-29 01:00:00+01", "1999-12-31 23:00-05")
+MOMENTS_SQL = " UNION ALL ".join(f"SELECT '{moment}'::timestamptz" for moment in MOMENTS)
 
 
 def _read(sql: str) -> list:
@@ -25,7 +27,7 @@ def _read(sql: str) -> list:
 
 
 def _timestamps() -> list[dt.datetime]:
-    return _read(" UNION ALL ".join(f"SELECT '{moment}'::timestamptz" for moment in MOMENTS))
+    return _read(MOMENTS_SQL)
 
 
 def test_aware_utc_datetimes_come_from_psycopgs_loader():
@@ -49,7 +51,7 @@ def test_the_same_values_as_djangos_own_loader():
     with connection.cursor() as cursor:
         django_loader = get_adapters_template(True, dt.UTC).get_loader(TIMESTAMPTZ_OID, Format.TEXT)
         cursor.cursor.adapters.register_loader(TIMESTAMPTZ_OID, django_loader)
-        cursor.execute(" UNION ALL ".join(f"SELECT '{moment}'::timestamptz" for moment in MOMENTS))
+        cursor.execute(MOMENTS_SQL)
         djangos = [row[0] for row in cursor.fetchall()]
     assert djangos == fast
     assert [moment.tzinfo for moment in djangos] == [moment.tzinfo for moment in fast]
